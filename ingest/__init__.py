@@ -1,0 +1,1 @@
+"""Articles → a versioned, incrementally updated index (``python -m ingest``)."""

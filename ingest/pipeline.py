@@ -1,0 +1,240 @@
+"""Articles → a new index version: load, diff against the live version, embed only what changed, publish."""
+from __future__ import annotations
+
+import shutil
+import sys
+import time
+from importlib.metadata import version as package_version
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from ingest.aliases import mine_aliases
+from ingest.chunk import CHUNKER_VERSION, chunk_article
+from ingest.clean import clean
+from ingest.db import VersionWriter, connect_readonly, published_vectors
+from ingest.encoder import Encoder
+from ingest.lexical import BM25_DIR, TOKENIZER, build_bm25
+from ingest.load import ROOT, Skip, load_paths
+from ingest.store import FORMAT_VERSION, IndexStore, Version
+from ingest.types import Article, text_hash
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Ingest settings; the chunking ones are recorded in the manifest and force a rebuild when changed."""
+
+    index_dir: Path = ROOT / "index"
+    corpus_dir: Path = ROOT / "corpus"
+    target_tokens: int = 128
+    max_bytes: int = 5_000_000
+    keep_versions: int = 2
+    encode_step: int = 256  # texts per encode call (and progress-bar step)
+
+    def __post_init__(self) -> None:
+        if self.target_tokens < 16:
+            raise ValueError(f"target_tokens must be at least 16, got {self.target_tokens}")
+        if self.max_bytes < 1:
+            raise ValueError(f"max_bytes must be positive, got {self.max_bytes}")
+
+
+class StrictFailure(RuntimeError):
+    """``--strict`` was given and some sources were skipped; nothing was published."""
+
+    def __init__(self, skipped: list[Skip]) -> None:
+        super().__init__(f"{len(skipped)} source(s) skipped with --strict; index left unchanged")
+        self.skipped = skipped
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What an ingest did. ``version`` is the live version afterwards."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    skipped: list[Skip] = field(default_factory=list)
+    articles: int = 0
+    chunks: int = 0
+    sentences: int = 0
+    version: str | None = None
+    seconds: float = 0.0
+    encoded: int = 0
+    rebuild: str | None = None
+    published: bool = False
+
+    def to_json(self) -> dict:
+        """The CLI's ``--json`` object: counts of added/updated/removed/unchanged, skipped with reasons."""
+        data = asdict(self)
+        for key in ("added", "updated", "removed", "unchanged"):
+            data[key] = len(data[key])
+        data["seconds"] = round(self.seconds, 3)
+        return data
+
+
+def index_params(encoder: Encoder, settings: Settings) -> dict:
+    """Everything that makes vectors and chunks comparable between two versions."""
+    return {
+        "format_version": FORMAT_VERSION,
+        "model": {"name": encoder.name, "dimension": encoder.dimension, "normalized": True,
+                  "max_seq_length": encoder.max_seq_length},
+        "chunking": {"target_tokens": settings.target_tokens, "max_tokens": encoder.max_seq_length,
+                     "chunker_version": CHUNKER_VERSION,
+                     "sentence_splitter": f"blingfire {package_version('blingfire')}"},
+        "lexical": {"tokenizer": TOKENIZER},
+    }
+
+
+def rebuild_reason(live: Version | None, params: dict) -> str | None:
+    """Why the live version cannot be updated in place (None if it can)."""
+    if live is None:
+        return "new index"
+    old = {key: live.manifest.get(key) for key in params}
+    for key in params:
+        if old[key] != params[key]:
+            if key == "model" and old[key] and old[key].get("name") != params[key]["name"]:
+                return f"model changed from {old[key].get('name')} to {params[key]['name']}: re-embedding everything"
+            return f"{key} changed from {old[key]} to {params[key]}: rebuilding everything"
+    return None
+
+
+def _in_scope(path: str, scope: list[Path]) -> bool:
+    resolved = (ROOT / path).resolve()
+    return any(resolved == s or s in resolved.parents for s in scope)
+
+
+def encode_texts(encoder: Encoder, texts: list[str], *, step: int, progress: bool) -> np.ndarray:
+    """Encode ``texts`` longest first (less padding per batch), with a progress bar on stderr."""
+    vectors = np.empty((len(texts), encoder.dimension), dtype=np.float32)
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
+    with tqdm(total=len(texts), desc="embedding", unit="text", file=sys.stderr, disable=not progress or not texts) as bar:
+        for start in range(0, len(order), step):
+            batch = order[start:start + step]
+            vectors[batch] = encoder.encode([texts[i] for i in batch])
+            bar.update(len(batch))
+    return vectors
+
+
+def _carried_articles(live: Version, ids: list[str]) -> list[Article]:
+    """Articles of the live version that this run did not load (outside the given paths), for a rebuild."""
+    if not ids:
+        return []
+    conn = connect_readonly(live.path)
+    try:
+        rows = {}
+        for row in conn.execute("SELECT id, title, text, path, format, url, site, date FROM articles"):
+            rows[row[0]] = Article(*row)
+        return [rows[i] for i in ids if i in rows]
+    finally:
+        conn.close()
+
+
+def ingest(
+    paths: list[Path], encoder: Encoder, settings: Settings = Settings(), *, strict: bool = False,
+    progress: bool = False,
+) -> Summary:
+    """Bring the index in ``settings.index_dir`` in line with the articles under ``paths``.
+
+    Articles outside ``paths`` stay as they are. A source that cannot be read is skipped (its previous
+    version, if any, stays indexed). Nothing is visible to readers until the new version is complete.
+
+    Raises:
+        IndexLocked: another ingest is running.
+        StrictFailure: ``strict`` and something was skipped.
+        FileNotFoundError: a path does not exist.
+    """
+    started = time.perf_counter()
+    store = IndexStore(settings.index_dir, keep=settings.keep_versions)
+    with store.lock():
+        store.remove_stale_builds()
+        articles, skipped = load_paths(paths, max_bytes=settings.max_bytes)
+        if strict and skipped:
+            raise StrictFailure(skipped)
+        live = store.live()
+        params = index_params(encoder, settings)
+        rebuild = rebuild_reason(live, params)
+        old: dict[str, dict] = live.manifest["articles"] if live else {}
+        loaded = {a.id: a for a in articles}
+        scope = [p.resolve() for p in paths]
+        protected = {s.file for s in skipped}  # a source that failed to load keeps its previous version
+        removed = [i for i, info in old.items()
+                   if i not in loaded and _in_scope(info["path"], scope) and info["path"] not in protected]
+        added = [i for i in loaded if i not in old]
+        updated = [i for i in loaded if i in old and old[i]["hash"] != loaded[i].content_hash]
+        unchanged = [i for i in loaded if i in old and old[i]["hash"] == loaded[i].content_hash]
+        if rebuild is None and not (added or updated or removed):
+            counts = live.manifest["counts"]
+            return Summary(added, updated, removed, unchanged, skipped, counts["articles"], counts["chunks"],
+                           counts["sentences"], live.name, time.perf_counter() - started)
+        build = store.begin()
+        try:
+            version_name, counts, encoded = _build(
+                store, build, live, rebuild, encoder, settings, params, loaded, old, added, updated, removed, progress,
+            )
+        except BaseException:
+            shutil.rmtree(build, ignore_errors=True)
+            raise
+        return Summary(added, updated, removed, unchanged, skipped, counts["articles"], counts["chunks"],
+                       counts["sentences"], version_name, time.perf_counter() - started, encoded,
+                       None if rebuild == "new index" else rebuild, True)
+
+
+def _build(
+    store: IndexStore, build: Path, live: Version | None, rebuild: str | None, encoder: Encoder, settings: Settings,
+    params: dict, loaded: dict[str, Article], old: dict[str, dict], added: list[str], updated: list[str],
+    removed: list[str], progress: bool,
+) -> tuple[str, dict, int]:
+    """Write the new version into ``build`` and publish it; returns (version, counts, texts encoded)."""
+    started = time.perf_counter()
+    writer = VersionWriter(build, encoder.dimension, base=None if rebuild else live.path)
+    if rebuild:
+        keep_old = [i for i in old if i not in loaded and i not in removed]
+        to_index = list(loaded.values()) + _carried_articles(live, keep_old)
+    else:
+        to_index = [loaded[i] for i in added + updated]
+    prepared = []
+    for article in to_index:
+        chunks, sentences = chunk_article(article, clean(article), encoder.count_tokens,
+                                          target_tokens=settings.target_tokens, max_tokens=encoder.max_seq_length)
+        prepared.append((article, chunks, sentences, mine_aliases(sentences)))
+    needed = {
+        "chunks": {text_hash(c.embed_text): c.embed_text for _, chunks, _, _ in prepared for c in chunks},
+        "sentences": {text_hash(s.embed_text): s.embed_text for _, _, sentences, _ in prepared for s in sentences},
+    }
+    wanted = {table: set(texts) for table, texts in needed.items()}
+    same_model = live is not None and live.manifest.get("model") == params["model"]
+    if not rebuild:
+        known = writer.reusable_vectors(wanted)
+    else:
+        known = published_vectors(live.path, wanted) if same_model else {"chunks": {}, "sentences": {}}
+    writer.delete_articles(removed + updated)
+    missing = [(table, digest, text) for table, texts in needed.items() for digest, text in texts.items()
+               if digest not in known[table]]
+    vectors = encode_texts(encoder, [text for _, _, text in missing], step=settings.encode_step, progress=progress)
+    for (table, digest, _), vector in zip(missing, vectors):
+        known[table][digest] = vector
+    empty = np.zeros((0, encoder.dimension), dtype=np.float32)
+    manifest_articles = {i: info for i, info in old.items() if i not in removed and not rebuild}
+    for article, chunks, sentences, aliases in prepared:
+        chunk_vectors = np.stack([known["chunks"][text_hash(c.embed_text)] for c in chunks]) if chunks else empty
+        sentence_vectors = (np.stack([known["sentences"][text_hash(s.embed_text)] for s in sentences])
+                            if sentences else empty)
+        writer.add_article(article, chunks, sentences, aliases, chunk_vectors, sentence_vectors)
+        manifest_articles[article.id] = {"hash": article.content_hash, "path": article.path,
+                                         "chunks": len(chunks), "sentences": len(sentences)}
+    writer.check()
+    chunk_ids, texts = writer.chunk_texts()
+    build_bm25(texts, build / BM25_DIR)
+    np.save(build / BM25_DIR / "chunk_ids.npy", np.asarray(chunk_ids, dtype=np.int64))
+    counts = writer.counts()
+    writer.close()
+    manifest = {
+        **params, "parent": live.name if live else None, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "build_seconds": round(time.perf_counter() - started, 3), "counts": counts, "encoded": len(missing),
+        "vectors": {"chunks": "IDMap2 over Flat inner product", "sentences": "IDMap2 over Flat inner product"},
+        "articles": dict(sorted(manifest_articles.items())),
+    }
+    return store.publish(build, manifest), counts, len(missing)
