@@ -17,10 +17,11 @@ from ingest.types import Article, Block, Chunk, Sentence
 TokenCounter = Callable[[list[str]], list[int]]
 """Counts word pieces of each text, special tokens included (what the encoder would see)."""
 
-CHUNKER_VERSION = 1  # bump when chunking rules change: indexes built with another version are rebuilt
+CHUNKER_VERSION = 2  # bump when chunking rules change: indexes built with another version are rebuilt
 # Abbreviations after which blingfire wrongly ends a sentence ("Dr. Smith", "e.g. caffeine").
 _ABBREVIATION = re.compile(r"(?:\b(?:Dr|Mr|Mrs|Ms|Prof|St|Sr|Jr|vs|approx|Fig|No|Vol|Ref)|\be\.g|\bi\.e)\.$")
 _LEADING_JUNK = re.compile(r"^[\s\-–•*·▪◦‣●○■]+")
+_MIN_BUDGET = 8  # word pieces a chunk's text gets at least, next to its title and section
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,7 @@ def _units(article: Article, blocks: list[Block]) -> list[tuple[str, list[_Piece
 
 
 def _split_long(piece: _Piece, text: str, budget: int, count: TokenCounter) -> list[_Piece]:
-    """Split a sentence longer than ``budget`` word pieces at word boundaries."""
+    """Split a sentence longer than ``budget`` word pieces at word boundaries (inside a word too long alone)."""
     words = [(m.start() + piece.start, m.end() + piece.start) for m in re.finditer(r"\S+", text[piece.start:piece.end])]
     sizes = count([text[s:e] for s, e in words])
     parts, first = [], 0
@@ -115,7 +116,35 @@ def _split_long(piece: _Piece, text: str, budget: int, count: TokenCounter) -> l
             first, total = n, 2
         total += size
     parts.append((words[first][0], words[-1][1]))
+    exact = count([text[s:e] for s, e in parts])  # a single word (a URL, a formula) can still be over the budget
+    parts = [cut for (s, e), size in zip(parts, exact)
+             for cut in ([(s, e)] if size <= budget else _cut(s, e, text, budget, count))]
     return [_Piece(s, e, piece.role, piece.list_group, piece.unit, text[s:e]) for s, e in parts]
+
+
+def _cut(start: int, end: int, text: str, budget: int, count: TokenCounter) -> list[tuple[int, int]]:
+    """Cut ``text[start:end]`` into the longest spans of at most ``budget`` word pieces, wherever they end."""
+
+    def fits(first: int, stop: int) -> bool:
+        return count([text[first:stop]])[0] <= budget
+
+    spans = []
+    while start < end:
+        good, step = start + 1, 1  # one character always fits
+        while good < end and fits(start, min(end, good + step)):  # gallop, then bisect: long runs stay cheap
+            good, step = min(end, good + step), step * 2
+        bad = min(end, good + step)
+        while bad - good > 1:
+            middle = (good + bad) // 2
+            good, bad = (middle, bad) if fits(start, middle) else (good, middle)
+        stop = good
+        while text[stop - 1].isspace():
+            stop -= 1
+        spans.append((start, stop))
+        start = good
+        while start < end and text[start].isspace():
+            start += 1
+    return spans
 
 
 def _fit_embed_texts(pieces: list[_Piece], text: str, count: TokenCounter, max_tokens: int) -> list[_Piece]:
@@ -130,8 +159,18 @@ def _fit_embed_texts(pieces: list[_Piece], text: str, count: TokenCounter, max_t
     return fitted
 
 
-def _context(article: Article, section: str) -> str:
-    return f"{article.title}\n{section}\n" if section and section != article.title else f"{article.title}\n"
+def _context(article: Article, section: str, count: TokenCounter, max_tokens: int) -> tuple[str, int]:
+    """Title and section to embed before a chunk's text, with its word pieces (special tokens excluded).
+
+    A title or heading can be any length: when both leave fewer than ``_MIN_BUDGET`` word pieces for the text,
+    the section and then the title are left out of the context (never out of the text).
+    """
+    full = f"{article.title}\n{section}\n" if section and section != article.title else f"{article.title}\n"
+    for context in (full, f"{article.title}\n"):
+        tokens = count([context])[0] - 2
+        if max_tokens - tokens >= _MIN_BUDGET:
+            return context, tokens
+    return "", 0
 
 
 def chunk_article(
@@ -147,11 +186,8 @@ def chunk_article(
     chunks: list[Chunk] = []
     sentences: list[Sentence] = []
     for section, pieces in _units(article, blocks):
-        context = _context(article, section)
-        context_tokens = count([context])[0] - 2
+        context, context_tokens = _context(article, section, count, max_tokens)
         budget = max_tokens - context_tokens
-        if budget < 8:
-            raise ValueError(f"title and section of {article.id!r} leave {budget} word pieces of {max_tokens}")
         pieces = _fit_embed_texts(pieces, text, count, max_tokens)
         sizes = count([text[p.start:p.end] for p in pieces])
         flat: list[tuple[_Piece, int]] = []

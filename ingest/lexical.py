@@ -17,6 +17,11 @@ def _stemmer() -> Stemmer.Stemmer:
     return Stemmer.Stemmer("english")
 
 
+def stem_word(word: str) -> str:
+    """The stem ``tokenize`` would give a single lower-case word."""
+    return _stemmer().stemWord(word)
+
+
 def tokenize(texts: list[str]) -> list[list[str]]:
     """Lower-cased, stop-word-free, stemmed tokens of each text."""
     return bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False)

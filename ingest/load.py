@@ -158,7 +158,8 @@ def load_jsonl(path: Path, *, max_bytes: int) -> Iterator[Article | Skip]:
     text = decode(path.read_bytes())
     if not text.strip():
         raise LoadError("empty file")
-    for number, line in enumerate(text.splitlines(), start=1):
+    # split("\n"), not splitlines(): JSON strings may hold raw U+2028, U+0085 and the like, which are not line ends.
+    for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         where = f"{shown}:{number}"

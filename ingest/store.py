@@ -6,7 +6,7 @@ Layout::
       CURRENT               name of the live version, replaced atomically (os.replace)
       .lock                 held by the one running ingest (released by the OS if it dies)
       versions/v000007/     a complete, never modified version: manifest.json, meta.sqlite, *.faiss, bm25/
-      versions/.build-*/    a version being written; never read, removed by the next ingest if left behind
+      versions/.build-*/    a version being written (or pruned); never read, removed by the next ingest if left behind
 
 Readers resolve ``CURRENT`` once and read only finished version directories, so they never see a half-written
 index; a crash at any moment leaves the previous ``CURRENT`` in place.
@@ -192,4 +192,7 @@ class IndexStore:
         live = self.live_name()
         others = [n for n in self.published() if n != live]
         for name in others[: max(0, len(others) - self.keep)]:
-            shutil.rmtree(self.versions / name, ignore_errors=True)
+            # Renamed first, so a crash while deleting leaves a stale build, never a half-deleted version.
+            doomed = self.versions / f".build-pruned-{name}"
+            os.rename(self.versions / name, doomed)
+            shutil.rmtree(doomed, ignore_errors=True)

@@ -30,6 +30,9 @@ class FakeEncoder:
     def count_tokens(self, texts: list[str]) -> list[int]:
         return [len(_TOKEN.findall(t)) + 2 for t in texts]
 
+    def is_word(self, word: str) -> bool:
+        return False  # every unknown word may be a misspelling
+
     def encode(self, texts: list[str]) -> np.ndarray:
         self.encoded.extend(texts)
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)

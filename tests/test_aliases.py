@@ -1,0 +1,63 @@
+"""Synonyms the articles define, mined from single sentences."""
+from __future__ import annotations
+
+import pytest
+
+from ingest.aliases import Alias, mine_aliases
+from ingest.types import Sentence
+
+
+def sentence(text: str, start: int = 100) -> Sentence:
+    return Sentence("art", 0, text, start, start + len(text), "text", None, text)
+
+
+def pairs(text: str) -> list[tuple[str, str]]:
+    return [(a.term, a.alias) for a in mine_aliases([sentence(text)])]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Muscle twitching, medically termed fasciculations, involves small contractions.",
+     [("Muscle twitching", "fasciculations")]),
+    ("Fasciculations, or muscle twitches, happen where nerves meet muscles.",
+     [("Fasciculations", "muscle twitches")]),
+    ("Amyotrophic lateral sclerosis (ALS) is a disease of motor neurons.",
+     [("Amyotrophic lateral sclerosis", "ALS")]),
+    ("Cramp-fasciculation syndrome (CFS) is a rare condition.",
+     [("Cramp-fasciculation syndrome", "CFS")]),
+    ("Some people have motor neuron disease (ALS, Lou Gehrig disease) early.",
+     [("ALS", "Lou Gehrig disease")]),
+    ("Fasciculations which are also known as muscle twitches, are tiny contractions.",
+     [("Fasciculations", "muscle twitches")]),
+    ("If you experience muscle twitches\u2014also known as fasciculations\u2014you might wonder why.",
+     [("muscle twitches", "fasciculations")]),
+    ("Amyotrophic lateral sclerosis, better known as ALS or Lou Gehrig disease, is an example.",
+     [("Amyotrophic lateral sclerosis", "ALS"), ("Amyotrophic lateral sclerosis", "Lou Gehrig disease")]),
+    ("One common symptom of ALS is muscle twitching (fasciculation).",
+     [("muscle twitching", "fasciculation")]),
+])
+def test_definitions_are_mined(text, expected):
+    assert pairs(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "Symptoms include pain (fever, rash) and more.",
+    "Symptoms can include (fever, rash, cough) at times.",
+    "Take the tablets (see below) with food.",
+    "Spasms are common in MS and ALS.",
+    "The nerves fire, or misfire.",  # "X, or Y" must be closed by a comma
+])
+def test_non_definitions_are_not_mined(text):
+    assert pairs(text) == []
+
+
+def test_alias_carries_article_and_sentence_span():
+    text = "The central nervous system (CNS) is affected."
+    expected = [Alias("central nervous system", "CNS", "art", 40, 40 + len(text))]
+    assert mine_aliases([sentence(text, start=40)]) == expected
+
+
+def test_every_sentence_is_mined():
+    found = mine_aliases([sentence("Multiple sclerosis (MS) is chronic.", 0), sentence("Nothing here.", 40),
+                          sentence("Fasciculations, or twitches, are small.", 60)])
+    assert [(a.term, a.alias, a.start) for a in found] == [
+        ("Multiple sclerosis", "MS", 0), ("Fasciculations", "twitches", 60)]
