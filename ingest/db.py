@@ -17,8 +17,13 @@ from ingest.aliases import Alias
 from ingest.types import Article, Chunk, Sentence, text_hash
 
 DB = "meta.sqlite"
-CHUNK_VECTORS = "chunks.faiss"
-SENTENCE_VECTORS = "sentences.faiss"
+# Each kind of vector: its FAISS file, and the table and column holding the hash of the text it embeds.
+# Section vectors (the heading a chunk sits under, or the title) share the chunk's id.
+VECTORS = {
+    "chunks": ("chunks.faiss", "chunks", "embed_hash"),
+    "sentences": ("sentences.faiss", "sentences", "embed_hash"),
+    "sections": ("sections.faiss", "chunks", "section_hash"),
+}
 
 SCHEMA = """
 CREATE TABLE articles (
@@ -27,9 +32,10 @@ CREATE TABLE articles (
 CREATE TABLE chunks (
     id INTEGER PRIMARY KEY AUTOINCREMENT, article_id TEXT NOT NULL, ordinal INTEGER NOT NULL,
     start INTEGER NOT NULL, "end" INTEGER NOT NULL, section TEXT NOT NULL, text TEXT NOT NULL,
-    embed_text TEXT NOT NULL, n_tokens INTEGER NOT NULL, embed_hash TEXT NOT NULL);
+    embed_text TEXT NOT NULL, n_tokens INTEGER NOT NULL, embed_hash TEXT NOT NULL, section_hash TEXT NOT NULL);
 CREATE INDEX chunks_article ON chunks(article_id);
 CREATE INDEX chunks_hash ON chunks(embed_hash);
+CREATE INDEX chunks_section_hash ON chunks(section_hash);
 CREATE TABLE sentences (
     id INTEGER PRIMARY KEY AUTOINCREMENT, chunk_id INTEGER NOT NULL, article_id TEXT NOT NULL,
     start INTEGER NOT NULL, "end" INTEGER NOT NULL, text TEXT NOT NULL, role TEXT NOT NULL, list_group INTEGER,
@@ -66,11 +72,9 @@ class VersionWriter:
         self.dimension = dimension
         if base is not None:
             shutil.copyfile(base / DB, path / DB)
-            self.chunks = faiss.read_index(str(base / CHUNK_VECTORS))
-            self.sentences = faiss.read_index(str(base / SENTENCE_VECTORS))
+            self.vectors = {kind: faiss.read_index(str(base / file)) for kind, (file, _, _) in VECTORS.items()}
         else:
-            self.chunks = faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
-            self.sentences = faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
+            self.vectors = {kind: faiss.IndexIDMap2(faiss.IndexFlatIP(dimension)) for kind in VECTORS}
         self.db = sqlite3.connect(path / DB)
         # The build directory is thrown away on failure, so no journal is needed; publish() fsyncs the files.
         self.db.execute("PRAGMA journal_mode=OFF")
@@ -92,21 +96,20 @@ class VersionWriter:
         for start in range(0, len(article_ids), 500):
             batch = article_ids[start:start + 500]
             marks = ",".join("?" * len(batch))
-            chunk_ids = [r[0] for r in self.db.execute(f"SELECT id FROM chunks WHERE article_id IN ({marks})", batch)]
-            sentence_ids = [r[0] for r in self.db.execute(f"SELECT id FROM sentences WHERE article_id IN ({marks})", batch)]
-            if chunk_ids:
-                self.chunks.remove_ids(np.asarray(chunk_ids, dtype=np.int64))
-            if sentence_ids:
-                self.sentences.remove_ids(np.asarray(sentence_ids, dtype=np.int64))
+            for kind, (_, table, _) in VECTORS.items():
+                ids = [r[0] for r in self.db.execute(f"SELECT id FROM {table} WHERE article_id IN ({marks})", batch)]
+                if ids:
+                    self.vectors[kind].remove_ids(np.asarray(ids, dtype=np.int64))
             for table, column in (("sentences", "article_id"), ("chunks", "article_id"), ("aliases", "article_id"),
                                   ("articles", "id")):
                 self.db.execute(f"DELETE FROM {table} WHERE {column} IN ({marks})", batch)
 
     def add_article(
         self, article: Article, chunks: list[Chunk], sentences: list[Sentence], aliases: list[Alias],
-        chunk_vectors: np.ndarray, sentence_vectors: np.ndarray,
+        vectors: dict[str, np.ndarray],
     ) -> None:
-        """Insert one article; vectors are given in the order of ``chunks`` and ``sentences``."""
+        """Insert one article. ``vectors["chunks"]`` and ``vectors["sections"]`` follow ``chunks``,
+        ``vectors["sentences"]`` follows ``sentences``."""
         now = time.strftime("%Y-%m-%dT%H:%M:%S%z")
         self.db.execute(
             "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?)",
@@ -116,10 +119,10 @@ class VersionWriter:
         chunk_ids = []
         for chunk in chunks:
             cursor = self.db.execute(
-                'INSERT INTO chunks (article_id, ordinal, start, "end", section, text, embed_text, n_tokens, embed_hash) '
-                "VALUES (?,?,?,?,?,?,?,?,?)",
+                'INSERT INTO chunks (article_id, ordinal, start, "end", section, text, embed_text, n_tokens, embed_hash, '
+                "section_hash) VALUES (?,?,?,?,?,?,?,?,?,?)",
                 (article.id, chunk.ordinal, chunk.start, chunk.end, chunk.section, chunk.text, chunk.embed_text,
-                 chunk.n_tokens, text_hash(chunk.embed_text)),
+                 chunk.n_tokens, text_hash(chunk.embed_text), text_hash(section_text(article, chunk))),
             )
             chunk_ids.append(cursor.lastrowid)
         sentence_ids = []
@@ -135,15 +138,14 @@ class VersionWriter:
             'INSERT INTO aliases (term, alias, article_id, start, "end") VALUES (?,?,?,?,?)',
             [(a.term, a.alias, a.article_id, a.start, a.end) for a in aliases],
         )
-        if chunks:
-            self.chunks.add_with_ids(chunk_vectors, np.asarray(chunk_ids, dtype=np.int64))
-        if sentences:
-            self.sentences.add_with_ids(sentence_vectors, np.asarray(sentence_ids, dtype=np.int64))
+        ids = {"chunks": chunk_ids, "sections": chunk_ids, "sentences": sentence_ids}
+        for kind, index in self.vectors.items():
+            if ids[kind]:
+                index.add_with_ids(vectors[kind], np.asarray(ids[kind], dtype=np.int64))
 
     def reusable_vectors(self, hashes: dict[str, set[str]]) -> dict[str, dict[str, np.ndarray]]:
         """Vectors this version already holds for the given hashes (call before deleting what changed)."""
-        return {table: vectors_by_hash(self.db, self.chunks if table == "chunks" else self.sentences, table, wanted)
-                for table, wanted in hashes.items()}
+        return {kind: vectors_by_hash(self.db, self.vectors[kind], kind, wanted) for kind, wanted in hashes.items()}
 
     def chunk_texts(self) -> tuple[list[int], list[str]]:
         """Ids and embedded texts of all chunks, in id order (for the lexical index)."""
@@ -155,33 +157,39 @@ class VersionWriter:
                 for table in ("articles", "chunks", "sentences", "aliases")}
 
     def check(self) -> None:
-        """Raise if SQLite and FAISS disagree on which chunks and sentences exist."""
-        for table, index in (("chunks", self.chunks), ("sentences", self.sentences)):
+        """Raise if SQLite and FAISS disagree on which chunks, sections and sentences exist."""
+        for kind, (_, table, _) in VECTORS.items():
             rows = {r[0] for r in self.db.execute(f"SELECT id FROM {table}")}
-            ids = set(faiss.vector_to_array(index.id_map).tolist())
+            ids = set(faiss.vector_to_array(self.vectors[kind].id_map).tolist())
             if rows != ids:
-                raise RuntimeError(f"{table}: {len(rows - ids)} rows without vectors, {len(ids - rows)} vectors without rows")
+                raise RuntimeError(f"{kind}: {len(rows - ids)} rows without vectors, {len(ids - rows)} vectors without rows")
 
     def close(self) -> None:
         """Write the vectors and close the database."""
         self.db.commit()
         self.db.close()
-        faiss.write_index(self.chunks, str(self.path / CHUNK_VECTORS))
-        faiss.write_index(self.sentences, str(self.path / SENTENCE_VECTORS))
+        for kind, (file, _, _) in VECTORS.items():
+            faiss.write_index(self.vectors[kind], str(self.path / file))
+
+
+def section_text(article: Article, chunk: Chunk) -> str:
+    """What a chunk's section vector embeds: its heading, or the article's title when it has none."""
+    return chunk.section or article.title
 
 
 def vectors_by_hash(
-    conn: sqlite3.Connection, index: faiss.IndexIDMap2, table: str, hashes: set[str]
+    conn: sqlite3.Connection, index: faiss.IndexIDMap2, kind: str, hashes: set[str]
 ) -> dict[str, np.ndarray]:
-    """Stored vectors whose embedded text has one of ``hashes``, keyed by hash (so re-ingest re-encodes nothing
-    it already has)."""
-    if table not in ("chunks", "sentences"):
-        raise ValueError(f"table must be 'chunks' or 'sentences', got {table!r}")
+    """Stored vectors of ``kind`` whose embedded text has one of ``hashes``, keyed by hash (so re-ingest
+    re-encodes nothing it already has)."""
+    if kind not in VECTORS:
+        raise ValueError(f"kind must be one of {sorted(VECTORS)}, got {kind!r}")
+    _, table, column = VECTORS[kind]
     wanted: dict[int, str] = {}
     ordered = sorted(hashes)
     for start in range(0, len(ordered), 500):
         batch = ordered[start:start + 500]
-        rows = conn.execute(f"SELECT id, embed_hash FROM {table} WHERE embed_hash IN ({','.join('?' * len(batch))})", batch)
+        rows = conn.execute(f"SELECT id, {column} FROM {table} WHERE {column} IN ({','.join('?' * len(batch))})", batch)
         for row_id, digest in rows:
             wanted.setdefault(row_id, digest)
     if not wanted:
@@ -191,13 +199,10 @@ def vectors_by_hash(
 
 
 def published_vectors(path: Path, hashes: dict[str, set[str]]) -> dict[str, dict[str, np.ndarray]]:
-    """``vectors_by_hash`` on a published version, for ``{"chunks": hashes, "sentences": hashes}``."""
+    """``vectors_by_hash`` on a published version, for ``{kind: hashes}``."""
     conn = connect_readonly(path)
     try:
-        found = {}
-        for table, wanted in hashes.items():
-            index = faiss.read_index(str(path / (CHUNK_VECTORS if table == "chunks" else SENTENCE_VECTORS)))
-            found[table] = vectors_by_hash(conn, index, table, wanted)
-        return found
+        return {kind: vectors_by_hash(conn, faiss.read_index(str(path / VECTORS[kind][0])), kind, wanted)
+                for kind, wanted in hashes.items()}
     finally:
         conn.close()

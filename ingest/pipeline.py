@@ -14,7 +14,7 @@ from tqdm import tqdm
 from ingest.aliases import mine_aliases
 from ingest.chunk import CHUNKER_VERSION, chunk_article
 from ingest.clean import clean
-from ingest.db import VersionWriter, connect_readonly, published_vectors
+from ingest.db import VECTORS, VersionWriter, connect_readonly, published_vectors, section_text
 from ingest.encoder import Encoder
 from ingest.lexical import BM25_DIR, TOKENIZER, build_bm25
 from ingest.load import ROOT, Skip, load_paths
@@ -200,29 +200,36 @@ def _build(
         chunks, sentences = chunk_article(article, clean(article), encoder.count_tokens,
                                           target_tokens=settings.target_tokens, max_tokens=encoder.max_seq_length)
         prepared.append((article, chunks, sentences, mine_aliases(sentences)))
-    needed = {
-        "chunks": {text_hash(c.embed_text): c.embed_text for _, chunks, _, _ in prepared for c in chunks},
-        "sentences": {text_hash(s.embed_text): s.embed_text for _, _, sentences, _ in prepared for s in sentences},
-    }
-    wanted = {table: set(texts) for table, texts in needed.items()}
+    needed: dict[str, dict[str, str]] = {kind: {} for kind in VECTORS}
+    for article, chunks, sentences, _ in prepared:
+        for chunk in chunks:
+            needed["chunks"][text_hash(chunk.embed_text)] = chunk.embed_text
+            needed["sections"][text_hash(section_text(article, chunk))] = section_text(article, chunk)
+        for sentence in sentences:
+            needed["sentences"][text_hash(sentence.embed_text)] = sentence.embed_text
+    wanted = {kind: set(texts) for kind, texts in needed.items()}
     same_model = live is not None and live.manifest.get("model") == params["model"]
     if not rebuild:
         known = writer.reusable_vectors(wanted)
     else:
-        known = published_vectors(live.path, wanted) if same_model else {"chunks": {}, "sentences": {}}
+        known = published_vectors(live.path, wanted) if same_model else {kind: {} for kind in VECTORS}
     writer.delete_articles(removed + updated)
-    missing = [(table, digest, text) for table, texts in needed.items() for digest, text in texts.items()
-               if digest not in known[table]]
-    vectors = encode_texts(encoder, [text for _, _, text in missing], step=settings.encode_step, progress=progress)
-    for (table, digest, _), vector in zip(missing, vectors):
-        known[table][digest] = vector
+    # One text needed as two kinds (a heading that is also a sentence) is encoded once.
+    missing = sorted({text for kind, texts in needed.items() for digest, text in texts.items()
+                      if digest not in known[kind]})
+    encoded = dict(zip(missing, encode_texts(encoder, missing, step=settings.encode_step, progress=progress)))
+    for kind, texts in needed.items():
+        for digest, text in texts.items():
+            if digest not in known[kind]:
+                known[kind][digest] = encoded[text]
     empty = np.zeros((0, encoder.dimension), dtype=np.float32)
     manifest_articles = {i: info for i, info in old.items() if i not in removed and not rebuild}
     for article, chunks, sentences, aliases in prepared:
-        chunk_vectors = np.stack([known["chunks"][text_hash(c.embed_text)] for c in chunks]) if chunks else empty
-        sentence_vectors = (np.stack([known["sentences"][text_hash(s.embed_text)] for s in sentences])
-                            if sentences else empty)
-        writer.add_article(article, chunks, sentences, aliases, chunk_vectors, sentence_vectors)
+        texts = {"chunks": [c.embed_text for c in chunks], "sections": [section_text(article, c) for c in chunks],
+                 "sentences": [s.embed_text for s in sentences]}
+        vectors = {kind: np.stack([known[kind][text_hash(t)] for t in items]) if items else empty
+                   for kind, items in texts.items()}
+        writer.add_article(article, chunks, sentences, aliases, vectors)
         manifest_articles[article.id] = {"hash": article.content_hash, "path": article.path,
                                          "chunks": len(chunks), "sentences": len(sentences)}
     writer.check()
@@ -234,7 +241,7 @@ def _build(
     manifest = {
         **params, "parent": live.name if live else None, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "build_seconds": round(time.perf_counter() - started, 3), "counts": counts, "encoded": len(missing),
-        "vectors": {"chunks": "IDMap2 over Flat inner product", "sentences": "IDMap2 over Flat inner product"},
+        "vectors": {kind: "IDMap2 over Flat inner product" for kind in VECTORS},
         "articles": dict(sorted(manifest_articles.items())),
     }
     return store.publish(build, manifest), counts, len(missing)

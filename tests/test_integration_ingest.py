@@ -11,7 +11,7 @@ import faiss
 import numpy as np
 import pytest
 
-from ingest.db import CHUNK_VECTORS, SENTENCE_VECTORS, connect_readonly
+from ingest.db import VECTORS, connect_readonly
 from ingest.encoder import SentenceTransformerEncoder
 from ingest.load import ROOT
 from ingest.pipeline import Settings, Summary, ingest
@@ -70,16 +70,19 @@ def live_rows(settings: Settings, query: str) -> list:
 def live_hashes(settings: Settings, article_id: str | None = None) -> set[str]:
     where = f"WHERE article_id = '{article_id}'" if article_id else ""
     return {r[0] for r in live_rows(settings, f"SELECT embed_hash FROM chunks {where} "
+                                              f"UNION SELECT section_hash FROM chunks {where} "
                                               f"UNION SELECT embed_hash FROM sentences {where}")}
 
 
 def faiss_ids(settings: Settings) -> tuple[set[int], set[int]]:
+    """Ids in the chunk and sentence FAISS files (section vectors must carry exactly the chunk ids)."""
     live = IndexStore(settings.index_dir).live()
-    ids = []
-    for name in (CHUNK_VECTORS, SENTENCE_VECTORS):
+    ids = {}
+    for kind, (name, _, _) in VECTORS.items():
         index = faiss.read_index(str(live.path / name))  # kept alive: id_map points into it
-        ids.append(set(faiss.vector_to_array(index.id_map).tolist()))
-    return ids[0], ids[1]
+        ids[kind] = set(faiss.vector_to_array(index.id_map).tolist())
+    assert ids["sections"] == ids["chunks"]
+    return ids["chunks"], ids["sentences"]
 
 
 def test_the_corpus_ingests(workspace):

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from conftest import ARTICLES, FakeEncoder
-from ingest.db import CHUNK_VECTORS, SENTENCE_VECTORS, connect_readonly, read_vectors
+from ingest.db import VECTORS, connect_readonly, read_vectors
 from ingest.load import display_path
 from ingest.pipeline import Settings, StrictFailure, ingest
 from ingest.store import MANIFEST, IndexStore
@@ -38,7 +38,7 @@ class Snapshot:
     aliases: list[tuple[str, str, str]]
     chunk_vectors: dict[int, np.ndarray]
     sentence_vectors: dict[int, np.ndarray]
-    embed_hashes: set[str]  # of every embedded text, chunks and sentences
+    embed_hashes: set[str]  # of every embedded text: chunks, their sections and sentences
 
     def chunk_texts(self, article_id: str) -> list[str]:
         return [text for owner, text in self.chunks.values() if owner == article_id]
@@ -56,12 +56,15 @@ def snapshot(index_dir: Path) -> Snapshot:
         sentences = {r["id"]: (r["article_id"], r["text"])
                      for r in conn.execute("SELECT id, article_id, text FROM sentences")}
         aliases = [tuple(r) for r in conn.execute("SELECT term, alias, article_id FROM aliases ORDER BY rowid")]
-        hashes = {r[0] for r in conn.execute("SELECT embed_hash FROM chunks UNION SELECT embed_hash FROM sentences")}
+        hashes = {r[0] for r in conn.execute(
+            "SELECT embed_hash FROM chunks UNION SELECT section_hash FROM chunks UNION SELECT embed_hash FROM sentences")}
     finally:
         conn.close()
-    chunk_ids, chunk_vectors = read_vectors(faiss.read_index(str(live.path / CHUNK_VECTORS)))
-    sentence_ids, sentence_vectors = read_vectors(faiss.read_index(str(live.path / SENTENCE_VECTORS)))
+    chunk_ids, chunk_vectors = read_vectors(faiss.read_index(str(live.path / VECTORS["chunks"][0])))
+    section_ids, _ = read_vectors(faiss.read_index(str(live.path / VECTORS["sections"][0])))
+    sentence_ids, sentence_vectors = read_vectors(faiss.read_index(str(live.path / VECTORS["sentences"][0])))
     assert sorted(chunk_ids.tolist()) == sorted(chunks), "chunk rows and chunk vectors disagree"
+    assert sorted(section_ids.tolist()) == sorted(chunks), "chunk rows and section vectors disagree"
     assert sorted(sentence_ids.tolist()) == sorted(sentences), "sentence rows and sentence vectors disagree"
     counts = live.manifest["counts"]
     assert (counts["articles"], counts["chunks"], counts["sentences"], counts["aliases"]) == (
@@ -155,8 +158,8 @@ def test_adding_a_file(corpus, settings, indexed, fake_encoder):
     (corpus / "cramps.txt").write_text("Night Cramps\n\nNight cramps wake people up.\n", encoding="utf-8")
     summary = ingest([corpus], fake_encoder, settings)
     assert (summary.added, summary.unchanged, summary.articles) == (["cramps"], ["als", "ms", "twitching"], 4)
-    assert sorted(fake_encoder.encoded) == [
-        "Night Cramps\nNight cramps wake people up.", "Night cramps wake people up."]
+    assert sorted(fake_encoder.encoded) == [  # the section vector embeds the title: the article has no heading
+        "Night Cramps", "Night Cramps\nNight cramps wake people up.", "Night cramps wake people up."]
     assert snapshot(settings.index_dir).chunk_texts("cramps") == ["Night cramps wake people up."]
 
 

@@ -1,0 +1,144 @@
+"""The one call the page and the CLI make: a question in, cited verbatim extracts (or an abstention) out."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from retrieval.confidence import Calibration, confidence_features, load_calibration
+from retrieval.extract import Candidate, chunk_units, extract_candidates, term_weights
+from retrieval.group import DUPLICATE_OVERLAP, DUPLICATE_SIMILARITY, Group, find_disagreement, group_duplicates
+from retrieval.index import Index
+from retrieval.query import Query, check_question, parse_query
+from retrieval.ranker import Ranker, load_ranker
+from retrieval.search import hybrid_ranking
+from retrieval.types import AlsoIn, Answer, Citation, Extract, Passage
+
+
+@dataclass(frozen=True)
+class RetrievalSettings:
+    """Retrieval parameters; chosen by measurement on the dev questions (see README, Evaluation)."""
+
+    depth: int = 30  # candidates taken from each ranking before fusion
+    chunks: int = 10  # best chunks that extracts are drawn from
+    per_chunk: int = 2  # spans taken from each of those chunks
+    window: int = 2  # longest run of sentences scored as one span (a leaning first sentence adds one)
+    use_sentences: bool = True  # add a sentence-level dense ranking to the fusion
+    duplicate_similarity: float = DUPLICATE_SIMILARITY
+    duplicate_overlap: float = DUPLICATE_OVERLAP
+    disagreement_min_probability: float = 0.2  # spans the ranker gives at least this chance take sides
+    related_min_similarity: float = 0.35  # an abstention offers passages at least this close as "related"
+
+
+def _citation(index: Index, candidate: Candidate) -> tuple[Citation, Passage]:
+    article = index.articles[candidate.article_id]
+    chunk = index.chunks([candidate.chunk_id])[candidate.chunk_id]
+    citation = Citation(article.id, article.title, article.path, chunk.section, article.url, article.site)
+    passage = Passage(chunk.id, chunk.article_id, chunk.text, chunk.start, chunk.end, chunk.section, candidate.score)
+    return citation, passage
+
+
+def _extract(index: Index, group: Group) -> Extract:
+    citation, passage = _citation(index, group.head)
+    also_in = []
+    for other in group.others:
+        other_citation, _ = _citation(index, other)
+        also_in.append(AlsoIn(other.article_id, other_citation.title, other.start, other.end, other.text,
+                              other_citation.path, other_citation.section, other_citation.url))
+    stance = {1: "affirms", -1: "denies"}.get(group.stance, "")
+    head = group.head
+    return Extract(head.text, head.start, head.end, round(head.score, 4), citation, passage, tuple(also_in), stance)
+
+
+@dataclass(frozen=True)
+class QueryVectors:
+    """The question's vectors, all from one encoder call."""
+
+    search: np.ndarray  # rows: the question, then (if it has aliases) the question with them appended
+    topic: np.ndarray | None  # the words naming the question's topic, when the question asks more than that
+
+    @property
+    def question(self) -> np.ndarray:
+        return self.search[0]
+
+
+def encode_query(index: Index, query: Query) -> QueryVectors:
+    """Encode the question, its alias-expanded form and its topic in one batch."""
+    texts = [query.text] + ([query.expanded_text] if query.alias_names else [])
+    topic = " ".join(query.topic)
+    has_topic = bool(query.topic) and len(query.topic) < len(query.terms)
+    vectors = index.encoder.encode(texts + ([topic] if has_topic else []))
+    return QueryVectors(vectors[: len(texts)], vectors[len(texts)] if has_topic else None)
+
+
+def query_for(index: Index, question: str) -> Query:
+    """The checked question parsed against this index's vocabulary and aliases.
+
+    Raises:
+        QuestionError: see ``check_question``.
+    """
+    return parse_query(check_question(question), index.vocabulary, index.document_frequency, index.aliases,
+                       index.encoder.is_word, documents=index.chunk_count)
+
+
+@dataclass(frozen=True)
+class Retrieved:
+    """Everything ``answer`` decides from: the parsed query, ranked candidates, their groups, confidence features."""
+
+    query: Query
+    candidates: list[Candidate]
+    groups: list[Group]
+    features: dict[str, float]
+
+
+def retrieve(question: str, index: Index, *, settings: RetrievalSettings = RetrievalSettings(),
+             ranker: Ranker | None = None, article_ids: set[str] | None = None) -> Retrieved:
+    """Rank candidate spans for ``question`` and group repeated claims (no abstention decision yet).
+
+    Raises:
+        QuestionError: the question is empty, too long, has control characters or is not in English.
+    """
+    query = query_for(index, question)
+    vectors = encode_query(index, query)
+    allowed = None if article_ids is None else np.array(sorted(index.chunk_ids_of(article_ids)), dtype=np.int64)
+    ranking = hybrid_ranking(index, query, vectors.search, depth=settings.depth, use_sentences=settings.use_sentences,
+                             allowed=allowed)
+    units, by_chunk = chunk_units(index, ranking.fused, ranking.bm25, vectors, query, chunks=settings.chunks,
+                                  window=settings.window)
+    candidates = extract_candidates(index, units, by_chunk, vectors, query, ranker or load_ranker(),
+                                    per_chunk=settings.per_chunk)
+    groups = group_duplicates(candidates, similarity=settings.duplicate_similarity, overlap=settings.duplicate_overlap)
+    return Retrieved(query, candidates, groups, confidence_features(query, candidates, term_weights(index, query.terms)))
+
+
+def answer(question: str, index: Index, *, k: int = 5, settings: RetrievalSettings = RetrievalSettings(),
+           calibration: Calibration | None = None, ranker: Ranker | None = None,
+           article_ids: set[str] | None = None) -> Answer:
+    """Answer ``question`` from ``index`` with up to ``k`` extracts, each a different claim.
+
+    ``article_ids`` limits the answer to those articles. Abstains (``abstained=True``, no extracts, closest
+    passages in ``related``) when the calibrated confidence is below the recorded threshold.
+
+    Raises:
+        QuestionError: the question is empty, too long, has control characters or is not in English.
+        ValueError: ``k`` is not positive.
+    """
+    if k < 1:
+        raise ValueError(f"k must be greater than 0, got {k}")
+    calibration = calibration or load_calibration()
+    retrieved = retrieve(question, index, settings=settings, ranker=ranker, article_ids=article_ids)
+    text, groups = retrieved.query.text, retrieved.groups
+    confidence = calibration.confidence(retrieved.features)
+    if not groups or confidence < calibration.threshold:
+        related = [g for g in groups if g.head.similarity >= settings.related_min_similarity][:k]
+        return Answer(text, (), True, round(confidence, 4), False, tuple(_extract(index, g) for g in related),
+                      index.version)
+    disagreement = find_disagreement(text, groups, retrieved.query.terms, index.aliases.groups,
+                                     min_probability=settings.disagreement_min_probability)
+    shown = groups[:k]
+    if disagreement and not any(g.stance for g in shown[:2]):
+        # keep both sides in view: the best group of each side goes to the top of the list
+        sided = [g for g in groups if g.stance]
+        shown = (sided[:2] + [g for g in groups if g not in sided[:2]])[:k]
+    return Answer(text, tuple(_extract(index, g) for g in shown), False, round(confidence, 4), disagreement, (),
+                  index.version)

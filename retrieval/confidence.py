@@ -1,0 +1,77 @@
+"""How sure an answer is, and the recorded threshold below which the tool says the articles do not answer.
+
+Confidence is a logistic model over four features; its weights and the threshold are fitted on the dev
+questions by ``python -m evaluation.calibrate`` and stored in ``retrieval/calibration.json``.
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from retrieval.extract import Candidate
+from retrieval.query import Query
+
+CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
+FEATURES = ("probability", "similarity", "unknown", "rare_unknown", "missing_quantity")
+_ASKS_AMOUNT = re.compile(r"\b(?:how\s+(?:much|many)|dose|dosage|doses|mg|milligrams?|mcg|iu|units?\s+of)\b",
+                          re.IGNORECASE)
+_AMOUNT = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|twice|once|half|dozen|"
+                     r"hundred|thousand|percent)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Logistic weights over ``FEATURES`` and the abstention threshold, with how they were chosen."""
+
+    weights: tuple[float, ...]
+    bias: float
+    threshold: float
+    method: str = ""
+
+    def confidence(self, features: dict[str, float]) -> float:
+        z = self.bias + sum(w * features[name] for w, name in zip(self.weights, FEATURES))
+        return 1.0 / (1.0 + math.exp(-max(min(z, 40.0), -40.0)))
+
+    def save(self, path: Path = CALIBRATION_FILE) -> None:
+        data = asdict(self)
+        data["features"] = list(FEATURES)
+        path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+
+
+@lru_cache(maxsize=4)
+def load_calibration(path: Path = CALIBRATION_FILE) -> Calibration:
+    """The recorded calibration.
+
+    Raises:
+        FileNotFoundError: no calibration file (run ``python -m evaluation.calibrate``).
+        ValueError: the file's features differ from ``FEATURES``.
+    """
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if tuple(data.get("features", ())) != FEATURES:
+        raise ValueError(f"{path} was fitted on features {data.get('features')}, this code uses {list(FEATURES)}")
+    return Calibration(tuple(data["weights"]), data["bias"], data["threshold"], data.get("method", ""))
+
+
+def confidence_features(query: Query, candidates: list[Candidate], weights: dict[str, float]) -> dict[str, float]:
+    """The features of an answer: the ranker's best probability, best similarity, weighted share of terms the
+    corpus does not use, whether one of them is not even a word the model knows (a drug name, say), and
+    whether an amount was asked for and the best span has none.
+
+    ``weights`` are the IDF weights of the query's known terms; an unknown term weighs as the rarest term.
+    """
+    rarest = max(weights.values(), default=1.0)
+    total = sum(weights.values()) + rarest * len(query.unknown)
+    unknown = 1.0 if total == 0 else rarest * len(query.unknown) / total
+    top = candidates[:3]
+    asks_amount = bool(_ASKS_AMOUNT.search(query.text))
+    return {
+        "probability": max((c.probability for c in top), default=0.0),
+        "similarity": max((c.similarity for c in top), default=0.0),
+        "unknown": unknown,
+        "rare_unknown": float(bool(query.rare)),
+        "missing_quantity": float(asks_amount and not any(_AMOUNT.search(c.text) for c in top[:1])),
+    }

@@ -1,0 +1,70 @@
+"""What kind of answer a question wants, and whether a sentence has that shape.
+
+Classic question answering before neural readers: "what causes X" wants a sentence that states a cause,
+"how long" wants a duration. Each rule is a general pattern of English questions and answers, not a list
+of this corpus's sentences; a match gives a sentence a small bonus, never an answer by itself.
+"""
+from __future__ import annotations
+
+import re
+
+_ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
+    "cause": (
+        re.compile(r"\b(?:what|which)\b[^?]*\b(?:causes?|caused|triggers?|leads? to|brings? on)\b|\bwhy\b|"
+                   r"\bcauses? of\b|\breason\b", re.I),
+        re.compile(r"\b(?:caus\w*|trigger\w*|due to|results? (?:from|in)|occurs? when|happens? when|leads? to|"
+                   r"because|contribut\w*|drives?|responsible for|stems? from|arise from)\b", re.I),
+    ),
+    "definition": (
+        re.compile(r"^\s*(?:what|who)(?:'s|s| is| are)\s+(?:a |an |the )?[\w\s'-]{1,40}\??\s*$|\bwhat does\b.*\bmean\b|"
+                   r"\bdefin\w*|\bmeaning of\b", re.I),
+        re.compile(r"\b(?:is|are) (?:a|an|the)\b|\bdescribes?\b|\brefers? to\b|\binvolves?\b|, or [a-z]|"
+                   r"\balso known\b|\bmedically termed\b|\bcharacteri[sz]ed by\b|\bis when\b", re.I),
+    ),
+    "time": (
+        re.compile(r"\bhow (?:long|fast|quickly|soon)\b|\bwhen (?:do|does|will|did)\b|\bat what age\b|\bhow old\b|"
+                   r"\blast\b", re.I),
+        re.compile(r"\b(?:\d+|one|two|three|four|five|few|several)\b.{0,25}\b(?:seconds?|minutes?|hours?|days?|"
+                   r"weeks?|months?|years?)\b|\bage\b|\bshort-lived\b|\bquickly\b|\bshortly\b|\btransient\b|"
+                   r"\bcome and go\b", re.I),
+    ),
+    "doctor": (
+        re.compile(r"\b(?:when|should)\b.*\b(?:worr\w*|see|call|contact|concern\w*|doctor)\b|\bsee a doctor\b", re.I),
+        re.compile(r"\b(?:see|contact|consult\w*|check with|seek|call)\b.{0,40}\b(?:doctor|provider|professional|"
+                   r"evaluation|medical)\b", re.I),
+    ),
+    "treatment": (
+        re.compile(r"\b(?:stop|treat\w*|get rid|relieve|manage|reduce|help|therap\w*|cure|prevent)\b", re.I),
+        re.compile(r"\b(?:treat\w*|stop|therap\w*|relax\w*|avoid|medications?|relaxants?|massage|tips|manag\w*|"
+                   r"limit\w*|intervention)\b", re.I),
+    ),
+    "diagnosis": (
+        re.compile(r"\b(?:diagnos\w*|tests?|testing|scans?|mri|exam\w*|rule out)\b", re.I),
+        re.compile(r"\b(?:tests?|scans?|imaging|mri|electromyogra\w*|exam\w*|diagnos\w*|criteria)\b", re.I),
+    ),
+    "symptoms": (
+        re.compile(r"\b(?:symptoms?|signs?|feel like|look like)\b", re.I),
+        re.compile(r"\bsymptoms?\b.{0,30}\binclude\b|\bfeels? like\b|\blooks? like\b|\bexperience\b", re.I),
+    ),
+}
+
+
+def answer_types(question: str) -> list[str]:
+    """Names of the answer types the question asks for (possibly none)."""
+    return [name for name, (asks, _) in _ANSWER_TYPES.items() if asks.search(question)]
+
+
+def has_answer_shape(types: list[str], text: str) -> bool:
+    """True when ``text`` reads like an answer of one of ``types``."""
+    return any(_ANSWER_TYPES[name][1].search(text) for name in types)
+
+
+_LIST_QUESTION = re.compile(
+    r"\b(?:what|which)\b.*\b(?:are|causes|conditions|symptoms|signs|triggers|types|ways|tips|things|"
+    r"medications|drugs|diseases|deficiencies|factors|options|questions|tests)\b|\blist\b|\bexamples?\b|"
+    r"\bwhat else\b|\bother\b.*\b(?:causes|conditions|diseases)\b", re.I)
+
+
+def wants_list(question: str) -> bool:
+    """True when the question asks for several things ("what are the symptoms", "which conditions")."""
+    return bool(_LIST_QUESTION.search(question))

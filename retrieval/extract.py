@@ -1,0 +1,208 @@
+"""From candidate chunks, the spans that answer: verbatim sentences scored against the question."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ingest.lexical import tokenize
+from retrieval.cues import has_answer_shape, wants_list
+from retrieval.index import Index, SentenceRow
+from retrieval.query import Query
+from retrieval.ranker import FEATURES, Ranker
+
+if TYPE_CHECKING:
+    from retrieval.answer import QueryVectors
+
+MAX_SENTENCES = 3
+MAX_LIST_CHARS = 1500
+# A sentence opening like this leans on the one before it ("These twitches ...", "However, ...").
+_LEANS_BACK = re.compile(r"^(?:this|these|that|those|it|its|they|their|they'll|such|however|but|or|also|in these|"
+                         r"in this|furthermore|moreover|therefore|thus|as a result|in other words|for example)\b",
+                         re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A span of a chunk as a range of its sentences, with the ranker's features."""
+
+    chunk_id: int
+    rank: int  # of the chunk in the fused ranking
+    first: int
+    last: int
+    features: np.ndarray  # in the order of ranker.FEATURES
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A span of one chunk that may answer the question, before grouping."""
+
+    chunk_id: int
+    article_id: str
+    start: int
+    end: int
+    text: str
+    sentence_ids: tuple[int, ...]
+    score: float  # the ranker's score (higher is better)
+    probability: float  # the ranker's fitted chance that the span holds an answer
+    similarity: float  # cosine of question and span
+    coverage: float  # weighted share of the question's topic terms found in the span
+    vector: np.ndarray  # unit vector of the span (mean of its sentences), for grouping
+    stems: frozenset[str]  # BM25 stems of the span, for grouping
+    best_sentence: str  # the sentence of the span closest to the question
+
+
+def term_weights(index: Index, stems: list[str]) -> dict[str, float]:
+    """IDF-like weight of each query stem in this corpus (rare terms matter more)."""
+    vocabulary = index.vocabulary
+    n = max(index.chunk_count, 1)
+    df = index.document_frequency
+    return {s: float(np.log(1 + (n - df[vocabulary[s]] + 0.5) / (df[vocabulary[s]] + 0.5))) if s in vocabulary
+            else float(np.log(1 + (n + 0.5) / 0.5)) for s in stems}
+
+
+def coverage(stems: set[str], weights: dict[str, float], expanded: set[str]) -> float:
+    """Weighted share of the query's terms in ``stems``; an alias counts for the term it stands for."""
+    total = sum(weights.values())
+    if total == 0:
+        return 0.0
+    hit = sum(w for s, w in weights.items() if s in stems)
+    return min(1.0, (hit + (0.5 * max(weights.values()) if stems & expanded and hit < total else 0.0)) / total)
+
+
+def _ranges(sentences: list[SentenceRow], window: int) -> list[tuple[int, int]]:
+    """Candidate spans of a chunk as sentence index ranges [first, last]: runs of up to ``window`` plain
+    sentences, and each list (lead-in with its items) whole."""
+    ranges: list[tuple[int, int]] = []
+    i = 0
+    while i < len(sentences):
+        group = sentences[i].list_group
+        if sentences[i].role in ("lead", "item") and group is not None:
+            j = i
+            while j + 1 < len(sentences) and sentences[j + 1].list_group == group:
+                j += 1
+            ranges.append((i, j))
+            i = j + 1
+            continue
+        for j in range(i, min(i + window, len(sentences))):
+            if sentences[j].role != "text":
+                break
+            ranges.append((i, j))
+        i += 1
+    return ranges
+
+
+def chunk_units(index: Index, chunk_ranking: list[tuple[int, float]], bm25: dict[int, float],
+                vectors: QueryVectors, query: Query, *, chunks: int = 10, window: int = 2
+                ) -> tuple[list[Unit], dict[int, list[SentenceRow]]]:
+    """Every candidate span of the top ``chunks`` chunks with its features, and the chunks' sentences."""
+    top = chunk_ranking[:chunks]
+    # Spans are judged against the question as asked: the alias-expanded vector helps find chunks, but it
+    # pulls towards any sentence that spells out a name ("ALS, better known as Lou Gehrig disease").
+    queries, search, topic = vectors.search[:1], vectors.search, vectors.topic
+    by_chunk = index.sentences_of([c for c, _ in top])
+    weights = term_weights(index, query.terms)
+    expanded = set(query.expanded)
+    types = query.answer_types
+    list_asked = wants_list(query.text)
+    best_bm25 = max(bm25.values(), default=0.0) or 1.0
+    units: list[Unit] = []
+    for rank, (chunk_id, _) in enumerate(top):
+        sentences = by_chunk.get(chunk_id) or []
+        if not sentences:
+            continue
+        sentence_vectors = index.sentence_vectors_for([s.id for s in sentences])
+        similarity = (sentence_vectors @ queries.T).max(axis=1)
+        chunk_similarity = float((index.chunk_vector(chunk_id) @ search.T).max())
+        section = float((index.section_vector(chunk_id) @ queries.T).max())
+        stems = [set(t) for t in tokenize([s.text for s in sentences])]
+        for first, last in _ranges(sentences, window):
+            summed = sentence_vectors[first:last + 1].sum(axis=0)
+            span_vector = summed / max(float(np.linalg.norm(summed)), 1e-9)
+            span_similarity = float((queries @ span_vector).max())
+            is_list = sentences[first].role != "text"
+            text = " ".join(s.text for s in sentences[first:last + 1])
+            # A list's items are embedded with its lead-in; the best of many items would flatter any list.
+            features = {
+                "similarity": span_similarity,
+                "best_sentence": float(similarity[first:last + 1].max()),
+                "coverage": coverage(set().union(*stems[first:last + 1]), weights, expanded),
+                "chunk": chunk_similarity,
+                "section": section,
+                "section_match": max(0.0, section - 0.75) * 4,
+                "shape": float(has_answer_shape(types, text)),
+                "is_list": float(is_list),
+                "list_wanted": float(is_list and list_asked),
+                "sentences": min(last - first + 1, MAX_SENTENCES) / MAX_SENTENCES if not is_list else 1 / MAX_SENTENCES,
+                "fused_rank": 1.0 / (1 + rank),
+                "bm25": bm25.get(chunk_id, 0.0) / best_bm25,
+                "opening": float(first == 0),
+                "focus": span_similarity - float(topic @ span_vector) if topic is not None else 0.0,
+            }
+            units.append(Unit(chunk_id, rank, first, last, np.array([features[f] for f in FEATURES])))
+    return units, by_chunk
+
+
+def _span(index: Index, sentences: list[SentenceRow], unit: Unit) -> list[SentenceRow]:
+    """The sentences a unit shows: a whole list, or the run grown by a sentence it leans on."""
+    first, last = unit.first, unit.last
+    if sentences[first].role != "text" and sentences[first].list_group is not None:
+        return _list_span(index, sentences[first])
+    if first > 0 and _LEANS_BACK.match(sentences[first].text) and sentences[first - 1].role == "text" \
+            and last - first + 2 <= MAX_SENTENCES:
+        first -= 1
+    return sentences[first:last + 1]
+
+
+def extract_candidates(index: Index, units: list[Unit], by_chunk: dict[int, list[SentenceRow]],
+                       vectors: QueryVectors, query: Query, ranker: Ranker, *, per_chunk: int = 2
+                       ) -> list[Candidate]:
+    """The ``per_chunk`` best-ranked non-overlapping spans of each chunk, best first."""
+    if not units:
+        return []
+    queries = vectors.search[:1]
+    scores = ranker.scores(np.stack([u.features for u in units]))
+    probabilities = ranker.probability(np.stack([u.features for u in units]))
+    weights = term_weights(index, query.terms)
+    expanded = set(query.expanded)
+    taken: dict[int, set[int]] = {}
+    kept: dict[int, int] = {}
+    texts: dict[str, str] = {}
+    candidates: list[Candidate] = []
+    for order in np.argsort(-scores, kind="stable"):
+        unit = units[int(order)]
+        sentences = by_chunk[unit.chunk_id]
+        span = _span(index, sentences, unit)
+        used = taken.setdefault(unit.chunk_id, set())
+        positions = {i for i, s in enumerate(sentences) if span[0].start <= s.start and s.end <= span[-1].end}
+        if kept.get(unit.chunk_id, 0) == per_chunk or used & positions:
+            continue
+        used.update(positions)
+        kept[unit.chunk_id] = kept.get(unit.chunk_id, 0) + 1
+        article_id = span[0].article_id
+        if article_id not in texts:
+            texts[article_id] = index.article_text(article_id)
+        span_vectors = index.sentence_vectors_for([s.id for s in span])
+        mean = span_vectors.mean(axis=0)
+        best = span[int(np.argmax((span_vectors @ queries.T).max(axis=1)))]
+        span_stems = set().union(*tokenize([s.text for s in span]))
+        candidates.append(Candidate(
+            unit.chunk_id, article_id, span[0].start, span[-1].end, texts[article_id][span[0].start:span[-1].end],
+            tuple(s.id for s in span), float(scores[order]), float(probabilities[order]),
+            float(unit.features[FEATURES.index("similarity")]), coverage(span_stems, weights, expanded),
+            mean / max(float(np.linalg.norm(mean)), 1e-9), frozenset(span_stems), best.text,
+        ))
+    return candidates
+
+
+def _list_span(index: Index, chosen: SentenceRow) -> list[SentenceRow]:
+    """The lead-in and items of the chosen sentence's list, cut to ``MAX_LIST_CHARS`` from the lead-in."""
+    members = index.list_sentences(chosen.article_id, chosen.list_group)
+    span = []
+    for member in members:
+        if span and member.end - span[0].start > MAX_LIST_CHARS and member.start > chosen.end:
+            break
+        span.append(member)
+    return span

@@ -1,0 +1,150 @@
+"""Show each claim once (with "also in" sources) and flag when articles disagree on the question.
+
+No NLI model is available offline, so disagreement is read from cues a careful reader would use: negation
+and rarity words against frequency words, on spans that speak about the same subjects as the question.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ingest.lexical import tokenize
+from retrieval.extract import Candidate
+
+# Two spans say the same thing when their vectors are this close AND they share this share of their words:
+# in a corpus on one topic, unrelated sentences reach cosine 0.85, while translations and rewrites of one
+# sentence keep half of their content words (measured on the seed corpus, see README "Grouping").
+DUPLICATE_SIMILARITY = 0.75
+DUPLICATE_OVERLAP = 0.5
+_DENIES = re.compile(
+    r"\b(?:rarely|seldom|unlikely|unrelated|uncommon|never|not (?:usually|typically|generally|often|commonly|"
+    r"considered|linked|associated|related|a (?:primary |common )?(?:symptom|sign))|(?:usually|generally|typically) not|"
+    r"isn't|aren't|doesn't|don't|does not|do not|is not|are not|cannot|can't)\b", re.IGNORECASE)
+_AFFIRMS = re.compile(
+    r"\b(?:common|commonly|frequently|often|typical|typically|hallmark|characteristic|direct result|"
+    r"one of the (?:more |most )?common)\b", re.IGNORECASE)
+_CONDITIONAL = re.compile(r"^\s*(?:if|when|while|whether|unless)\b", re.IGNORECASE)
+# Questions that ask whether something is so (yes/no, or how common): only these can be disagreed on.
+_ASKS_WHETHER = re.compile(
+    r"^\s*(?:is|are|does|do|can|could|will|would|should|has|have|was|were|did|may|might)\b|"
+    r"\bhow (?:common|often|likely|rare|frequent|usual)\b", re.IGNORECASE)
+# Qualifiers that turn a denial into "not on its own", which does not contradict "it is a symptom".
+_HEDGED = re.compile(r"\b(?:alone|by itself|on its own|in isolation|without other symptoms|isolated)\b",
+                     re.IGNORECASE)
+# Words that say what is asked about a subject rather than name it.
+_RELATION_WORDS = frozenset(tokenize([
+    "symptom symptoms sign signs common usual usually normal cause causes caused related relation link linked "
+    "mean means indicate indicates serious bad part feature effect effects happen happens occur occurs "
+    "frequent often rare typical early first type kind people person someone patients get gets getting have "
+    "has make makes start starts"])[0])
+
+
+@dataclass
+class Group:
+    """A kept candidate and the near-duplicates from other articles."""
+
+    head: Candidate
+    others: list[Candidate] = field(default_factory=list)
+    stance: int = 0  # +1 affirms, -1 denies, 0 neither (only set when the answer shows a disagreement)
+
+
+def same_claim(a: Candidate, b: Candidate, *, similarity: float = DUPLICATE_SIMILARITY,
+               overlap: float = DUPLICATE_OVERLAP) -> float:
+    """How surely two spans say the same thing: their cosine if close in meaning and in words and not of
+    opposite stance, else 0."""
+    cosine = float(np.dot(a.vector, b.vector))
+    jaccard = len(a.stems & b.stems) / max(1, len(a.stems | b.stems))
+    if cosine < similarity or jaccard < overlap or stance(a.best_sentence) * stance(b.best_sentence) < 0:
+        return 0.0
+    return cosine
+
+
+def group_duplicates(candidates: list[Candidate], *, similarity: float = DUPLICATE_SIMILARITY,
+                     overlap: float = DUPLICATE_OVERLAP) -> list[Group]:
+    """Fold each candidate into the best earlier one it repeats (same article: dropped; other: "also in")."""
+    groups: list[Group] = []
+    for candidate in candidates:
+        best, best_similarity = None, 0.0
+        for group in groups:
+            score = same_claim(group.head, candidate, similarity=similarity, overlap=overlap)
+            if score > best_similarity:
+                best, best_similarity = group, score
+        if best is None:
+            groups.append(Group(candidate))
+        elif candidate.article_id != best.head.article_id and all(
+                o.article_id != candidate.article_id for o in best.others):
+            best.others.append(candidate)
+    return groups
+
+
+def stance(text: str) -> int:
+    """+1 when a sentence says the thing is so (common, a hallmark), -1 when it says it is not or rarely, else 0.
+
+    Conditional sentences ("If you experience frequent spasms...") and hedged denials ("twitching alone
+    doesn't indicate ALS") take no side.
+    """
+    if _CONDITIONAL.match(text):
+        return 0
+    if _DENIES.search(text):
+        return 0 if _HEDGED.search(text) else -1
+    return 1 if _AFFIRMS.search(text) else 0
+
+
+def _subjects(terms: list[str], alias_groups: list[list[tuple[str, ...]]]) -> list[list[tuple[str, ...]]]:
+    """The subjects a question is about, each as the names (stem tuples) that count as naming it.
+
+    Terms that are words of one alias name ("cramp fasciculation syndrome") form one subject; a subject with
+    aliases is named by any of them ("twitching" by "fasciculations"). Relation words are not subjects.
+    """
+    subjects: list[list[tuple[str, ...]]] = []
+    used: set[str] = set()
+    for term in terms:
+        if term in _RELATION_WORDS or term in used:
+            continue
+        group = next((g for g in alias_groups if any(term in name for name in g)), None)
+        if group is None:
+            subjects.append([(term,)])
+            used.add(term)
+            continue
+        name = max((n for n in group if term in n), key=lambda n: sum(t in terms for t in n))
+        together = tuple(t for t in name if t in terms)
+        used.update(together)
+        subjects.append([together, *group])
+    return subjects
+
+
+def _names(stems: set[str], names: list[tuple[str, ...]]) -> bool:
+    return any(set(name) <= stems for name in names)
+
+
+def find_disagreement(question: str, groups: list[Group], terms: list[str],
+                      alias_groups: list[list[tuple[str, ...]]], *, min_probability: float) -> bool:
+    """Mark stances and return True when spans of different articles about all the question's subjects take
+    opposite sides on a question asking whether something is so. Only groups the ranker gives at least
+    ``min_probability`` of holding an answer take part; a span's side is read from its sentence closest to the
+    question."""
+    if not _ASKS_WHETHER.search(question):
+        return False
+    subjects = _subjects(terms, alias_groups)
+    if len(subjects) < 2:  # a disagreement is about how two things relate ("twitching" and "MS")
+        return False
+    sides: dict[int, set[str]] = {1: set(), -1: set()}
+    voting = []
+    for group in groups:
+        if group.head.probability < min_probability:
+            continue
+        stems = set(tokenize([group.head.best_sentence])[0])
+        if not all(_names(stems, names) for names in subjects):
+            continue
+        side = stance(group.head.best_sentence)
+        if side:
+            voting.append((group, side))
+            sides[side].add(group.head.article_id)
+            sides[side].update(o.article_id for o in group.others)
+    disagree = bool(sides[1] and sides[-1] and (sides[1] | sides[-1]) != (sides[1] & sides[-1]))
+    if disagree:
+        for group, side in voting:
+            group.stance = side
+    return disagree

@@ -1,0 +1,170 @@
+"""Load the live index version once: vectors, BM25, aliases and metadata, checked against the encoder."""
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from ingest.db import VECTORS, connect_readonly, read_vectors
+from ingest.encoder import Encoder
+from ingest.lexical import BM25_DIR, load_bm25
+from ingest.store import FORMAT_VERSION, IndexStore, IndexUnavailable
+from retrieval.aliases import AliasTable
+
+
+class IndexMismatch(IndexUnavailable):
+    """The index was built with another model or format than this code reads."""
+
+
+@dataclass(frozen=True)
+class SentenceRow:
+    id: int
+    chunk_id: int
+    article_id: str
+    start: int
+    end: int
+    text: str
+    role: str
+    list_group: int | None
+
+
+@dataclass(frozen=True)
+class ChunkRow:
+    id: int
+    article_id: str
+    start: int
+    end: int
+    section: str
+    text: str
+
+
+@dataclass(frozen=True)
+class ArticleRow:
+    id: str
+    title: str
+    path: str
+    url: str | None
+    site: str | None
+    date: str | None
+    ingested_at: str
+
+
+class Index:
+    """One published version, read-only. Cheap lookups by id; vectors kept in memory."""
+
+    def __init__(self, root: Path, encoder: Encoder) -> None:
+        store = IndexStore(root)
+        version = store.live()
+        if version is None:
+            raise IndexUnavailable(f"no index at {root}: run `python -m ingest` first")
+        check_manifest(version.manifest, encoder, version.path)
+        self.root = Path(root)
+        self.version = version.name
+        self.manifest = version.manifest
+        self.encoder = encoder
+        self.db: sqlite3.Connection = connect_readonly(version.path)
+        self.chunk_index = faiss.read_index(str(version.path / VECTORS["chunks"][0]))
+        chunk_ids, self.chunk_vectors = read_vectors(self.chunk_index)
+        self._chunk_row = {int(i): n for n, i in enumerate(chunk_ids)}
+        section_ids, self.section_vectors = read_vectors(faiss.read_index(str(version.path / VECTORS["sections"][0])))
+        if not np.array_equal(section_ids, chunk_ids):
+            raise IndexUnavailable(f"index {version.path}: section vectors do not match the chunks")
+        sentence_index = faiss.read_index(str(version.path / VECTORS["sentences"][0]))
+        self.sentence_ids, self.sentence_vectors = read_vectors(sentence_index)
+        self._sentence_row = {int(i): n for n, i in enumerate(self.sentence_ids)}
+        chunk_of = dict(self.db.execute("SELECT id, chunk_id FROM sentences").fetchall())
+        self.sentence_chunk_ids = np.array([chunk_of[int(i)] for i in self.sentence_ids], dtype=np.int64)
+        self.bm25 = load_bm25(version.path / BM25_DIR)
+        self.bm25_chunk_ids = np.load(version.path / BM25_DIR / "chunk_ids.npy")
+        self.vocabulary = {t: i for t, i in self.bm25.vocab_dict.items() if t}
+        indptr = np.asarray(self.bm25.scores["indptr"])
+        self.document_frequency = np.zeros(len(self.bm25.vocab_dict), dtype=np.int64)
+        self.document_frequency[: len(indptr) - 1] = np.diff(indptr)
+        self.chunk_count = int(self.chunk_index.ntotal)
+        self.aliases = AliasTable.from_rows(self.db.execute("SELECT term, alias FROM aliases").fetchall())
+        self.articles = {
+            row["id"]: ArticleRow(row["id"], row["title"], row["path"], row["url"], row["site"], row["date"],
+                                  row["ingested_at"])
+            for row in self.db.execute("SELECT id, title, path, url, site, date, ingested_at FROM articles")
+        }
+
+    def is_stale(self) -> bool:
+        """True when another version has been published since this one was loaded."""
+        return IndexStore(self.root).live_name() != self.version
+
+    def chunk_ids_of(self, article_ids: set[str]) -> set[int]:
+        """Ids of all chunks of the given articles."""
+        ids = sorted(article_ids)
+        marks = ",".join("?" * len(ids))
+        return {r[0] for r in self.db.execute(f"SELECT id FROM chunks WHERE article_id IN ({marks})", ids)}
+
+    def chunks(self, ids: list[int]) -> dict[int, ChunkRow]:
+        rows = self._select("SELECT id, article_id, start, \"end\", section, text FROM chunks WHERE id IN ({})", ids)
+        return {r[0]: ChunkRow(*r) for r in rows}
+
+    def sentences_of(self, chunk_ids: list[int]) -> dict[int, list[SentenceRow]]:
+        """Sentences of each chunk, in text order."""
+        rows = self._select(
+            'SELECT id, chunk_id, article_id, start, "end", text, role, list_group FROM sentences '
+            "WHERE chunk_id IN ({}) ORDER BY start", chunk_ids)
+        grouped: dict[int, list[SentenceRow]] = {i: [] for i in chunk_ids}
+        for row in rows:
+            grouped[row[1]].append(SentenceRow(*row))
+        return grouped
+
+    def list_sentences(self, article_id: str, list_group: int) -> list[SentenceRow]:
+        """A list's lead-in and items, even when the list spans chunks."""
+        rows = self.db.execute(
+            'SELECT id, chunk_id, article_id, start, "end", text, role, list_group FROM sentences '
+            "WHERE article_id = ? AND list_group = ? ORDER BY start", (article_id, list_group)).fetchall()
+        return [SentenceRow(*r) for r in rows]
+
+    def chunk_vector(self, chunk_id: int) -> np.ndarray:
+        return self.chunk_vectors[self._chunk_row[chunk_id]]
+
+    def section_vector(self, chunk_id: int) -> np.ndarray:
+        """Vector of the heading the chunk sits under (the article title if none)."""
+        return self.section_vectors[self._chunk_row[chunk_id]]
+
+    def sentence_vectors_for(self, ids: list[int]) -> np.ndarray:
+        return self.sentence_vectors[[self._sentence_row[i] for i in ids]]
+
+    def article_text(self, article_id: str) -> str:
+        row = self.db.execute("SELECT text FROM articles WHERE id = ?", (article_id,)).fetchone()
+        if row is None:
+            raise KeyError(f"no article {article_id!r} in index version {self.version}")
+        return row[0]
+
+    def _select(self, sql: str, ids: list[int]) -> list[tuple]:
+        rows: list[tuple] = []
+        for start in range(0, len(ids), 500):
+            batch = [int(i) for i in ids[start:start + 500]]
+            rows.extend(tuple(r) for r in self.db.execute(sql.format(",".join("?" * len(batch))), batch))
+        return rows
+
+
+def check_manifest(manifest: dict, encoder: Encoder, path: Path) -> None:
+    """Refuse an index this code or this encoder cannot read, naming both sides."""
+    found = manifest.get("format_version")
+    if found != FORMAT_VERSION:
+        raise IndexMismatch(
+            f"index {path} has format version {found}, this code reads format {FORMAT_VERSION}: "
+            "rebuild it with `python -m ingest`")
+    model = manifest.get("model", {})
+    if model.get("name") != encoder.name or model.get("dimension") != encoder.dimension:
+        raise IndexMismatch(
+            f"index {path} was built with model {model.get('name')} ({model.get('dimension')} dimensions), "
+            f"but the query encoder is {encoder.name} ({encoder.dimension} dimensions): "
+            "rebuild it with `python -m ingest`")
+
+
+def load_index(root: Path, encoder: Encoder | None = None) -> Index:
+    """Load the live version of the index at ``root`` (the real model unless ``encoder`` is given)."""
+    if encoder is None:
+        from ingest.encoder import SentenceTransformerEncoder
+
+        encoder = SentenceTransformerEncoder()
+    return Index(Path(root), encoder)

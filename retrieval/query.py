@@ -1,0 +1,135 @@
+"""Check a question and turn it into what the searches need: clean text and corpus-aware query terms."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+from rapidfuzz import distance, process
+
+from bm25s.stopwords import STOPWORDS_EN
+
+from ingest.lexical import stem_word
+from retrieval.cues import answer_types
+
+MAX_QUESTION_CHARS = 500
+# Question words and fillers that carry no topic; dropped before judging what the corpus covers.
+_FILLER = frozenset(STOPWORDS_EN) | frozenset(
+    "what whats why how when where which who whom whose does do did doing done is are was were been being am can "
+    "could should would will shall may might must have has had having get gets got getting i im i'm me my mine "
+    "myself you your yours we our us it its he she him her his they them their please pls plz thanks thank thx "
+    "hi hello hey tell know anything something thing things really also bit lot lots ok okay yes much many "
+    "mean means like just still even ever very too so some any all about up down from out over than then now "
+    "there here again other else same one ones".split())
+_WORD = re.compile(r"(?u)\b\w\w+\b")
+_ENGLISH = frozenset("the a an is are of to and in it that for with on my can what how why does do i you".split())
+_FOREIGN = frozenset(
+    "el la los las es son de que y en un una por para con como qué cómo se lo del al le les est et des du une "
+    "pour avec dans der die das und ist nicht ein eine mit von zu il di che è per non sono um uma não com".split()
+)
+
+
+class QuestionError(ValueError):
+    """A question that cannot be answered as asked; the message says why, for the user."""
+
+
+@dataclass(frozen=True)
+class Query:
+    """A checked question and its terms against the index vocabulary."""
+
+    text: str  # the question, whitespace-normalised
+    terms: list[str]  # stems of the question's topic words, spelling corrected where the corpus knows a near word
+    unknown: list[str]  # topic stems the corpus never uses, even after spelling correction
+    rare: list[str]  # the unknown ones the model does not know as words either (drug names, jargon)
+    expanded: list[str]  # stems added by the articles' own aliases
+    alias_names: list[str]  # those aliases as the articles write them, for the dense query
+    topic: list[str] = field(default_factory=list)  # the words naming what the question is about (see parse_query)
+
+    @property
+    def answer_types(self) -> list[str]:
+        """Kinds of answer the question asks for (a cause, a duration, ...)."""
+        return answer_types(self.text)
+
+    @property
+    def expanded_text(self) -> str:
+        """The question followed by the aliases it implies ("... twitching ... (fasciculations)")."""
+        return f"{self.text} ({', '.join(self.alias_names)})" if self.alias_names else self.text
+
+
+def check_question(question: object) -> str:
+    """The question with whitespace normalised, or ``QuestionError`` saying what is wrong with it."""
+    if not isinstance(question, str):
+        raise QuestionError(f"the question must be text, got {type(question).__name__}")
+    bad = next((c for c in question if unicodedata.category(c) in ("Cc", "Cf") and c not in "\t\n\r"), None)
+    if bad is not None:
+        raise QuestionError(
+            f"the question contains a control character (U+{ord(bad):04X} at position {question.index(bad)}); "
+            "please type it again as plain text")
+    text = " ".join(question.split())
+    if not text:
+        raise QuestionError("the question is empty: type a question about the articles")
+    if len(text) > MAX_QUESTION_CHARS:
+        raise QuestionError(f"the question is {len(text)} characters long; please keep it under {MAX_QUESTION_CHARS}")
+    letters = [c for c in text if c.isalpha()]
+    if not letters:
+        raise QuestionError(f"the question {text!r} has no words in it")
+    latin = sum(1 for c in letters if c.isascii() or unicodedata.name(c, "").startswith("LATIN"))
+    words = re.findall(r"[^\W\d_]+", text.lower())
+    if latin < 0.6 * len(letters) or (
+        sum(w in _FOREIGN for w in words) >= 2 and sum(w in _FOREIGN for w in words) > sum(w in _ENGLISH for w in words)
+    ):
+        raise QuestionError("the articles are in English: please ask the question in English")
+    return text
+
+
+def _correct(stem: str, vocabulary: list[str]) -> str | None:
+    """The vocabulary stem within one edit of a misspelt stem (two for long stems), if any."""
+    if len(stem) < 4:
+        return None
+    limit = 1 if len(stem) < 8 else 2
+    match = process.extractOne(stem, vocabulary, scorer=distance.Levenshtein.distance, score_cutoff=limit)
+    return match[0] if match else None
+
+
+def parse_query(text: str, vocabulary: dict[str, int], df: np.ndarray, aliases,
+                is_word: Callable[[str], bool] = lambda word: False, *, documents: int = 0) -> Query:
+    """Topic stems of ``text``, spelling-corrected against the corpus and expanded with its aliases.
+
+    ``is_word`` tells a real word the corpus simply does not use ("coffee") from a misspelling ("twiches");
+    only misspellings are corrected. ``documents`` is the number of chunks ``df`` counts over.
+    """
+    known = list(vocabulary)
+    terms: list[str] = []
+    words: list[str] = []
+    unknown: list[str] = []
+    rare: list[str] = []
+    for word in _WORD.findall(text.lower()):
+        if word in _FILLER or word.isdigit():
+            continue
+        stem = stem_word(word)
+        if stem not in vocabulary:
+            common = is_word(word)
+            corrected = None if common else _correct(stem, known)
+            if corrected is None:
+                if stem not in unknown:
+                    unknown.append(stem)
+                    if not common:
+                        rare.append(stem)
+                continue
+            stem = corrected
+        if stem not in terms:
+            terms.append(stem)
+            words.append(word)
+
+    def document_frequency(stem: str) -> int:
+        return int(df[vocabulary[stem]]) if stem in vocabulary else 0
+
+    expanded = [s for s in aliases.expand(terms, document_frequency) if s in vocabulary]
+    # The topic: words the articles define names for, or use in at least a fifth of their chunks. What the
+    # question asks beyond its topic (its focus) is what an answer must match, not just the topic.
+    named = {stem for group in aliases.groups for name in group for stem in name}
+    common = max(1, int(0.2 * documents))
+    topic = [w for w, t in zip(words, terms) if t in named or document_frequency(t) >= common]
+    return Query(text, terms, unknown, rare, expanded, aliases.names(terms, document_frequency), topic)

@@ -1,0 +1,112 @@
+"""Candidate chunks for a query: dense (FAISS) and BM25 rankings, fused by reciprocal rank."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import faiss
+import numpy as np
+
+from ingest.lexical import bm25_scores
+from retrieval.index import Index
+from retrieval.query import Query
+from retrieval.types import Passage
+
+
+def _top(scores: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the ``k`` highest scores, best first."""
+    k = min(k, len(scores))
+    if k <= 0:
+        return np.zeros(0, dtype=np.int64)
+    top = np.argpartition(-scores, k - 1)[:k]
+    return top[np.argsort(-scores[top], kind="stable")]
+
+
+def dense_ranking(index: Index, query_vectors: np.ndarray, k: int, *, allowed: np.ndarray | None = None
+                  ) -> list[tuple[int, float]]:
+    """(chunk id, cosine) of the ``k`` nearest chunks to any of the query vectors (rows; a single vector is one
+    row), only chunk ids in ``allowed`` when given."""
+    if index.chunk_count == 0 or (allowed is not None and len(allowed) == 0):
+        return []
+    params = None if allowed is None else faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
+    queries = np.atleast_2d(query_vectors).astype(np.float32)
+    scores, ids = index.chunk_index.search(queries, min(k, index.chunk_count), params=params)
+    best: dict[int, float] = {}
+    for row_ids, row_scores in zip(ids, scores):
+        for i, score in zip(row_ids, row_scores):
+            if i >= 0:
+                best[int(i)] = max(best.get(int(i), -1.0), float(score))
+    return sorted(best.items(), key=lambda item: (-item[1], item[0]))[:k]
+
+
+def sentence_ranking(index: Index, query_vector: np.ndarray, k: int, *, allowed: np.ndarray | None = None
+                     ) -> list[tuple[int, float]]:
+    """(chunk id, best sentence cosine) of the chunks holding the ``k`` nearest sentences."""
+    if len(index.sentence_ids) == 0:
+        return []
+    scores = (index.sentence_vectors @ np.atleast_2d(query_vector).T).max(axis=1)
+    if allowed is not None:
+        scores = np.where(np.isin(index.sentence_chunk_ids, allowed), scores, -np.inf)
+    best: dict[int, float] = {}
+    for row in _top(scores, k):
+        if np.isfinite(scores[row]):
+            chunk = int(index.sentence_chunk_ids[row])
+            best[chunk] = max(best.get(chunk, -1.0), float(scores[row]))
+    return sorted(best.items(), key=lambda item: -item[1])
+
+
+def bm25_ranking(index: Index, stems: list[str], k: int, *, allowed: np.ndarray | None = None
+                 ) -> list[tuple[int, float]]:
+    """(chunk id, BM25 score) of the ``k`` best-scoring chunks with a positive score."""
+    if index.chunk_count == 0 or not stems:
+        return []
+    scores = bm25_scores(index.bm25, stems)
+    if allowed is not None:
+        scores = np.where(np.isin(index.bm25_chunk_ids, allowed), scores, 0.0)
+    return [(int(index.bm25_chunk_ids[i]), float(scores[i])) for i in _top(scores, k) if scores[i] > 0]
+
+
+def reciprocal_rank_fusion(rankings: list[list[tuple[int, float]]], *, k: int = 60,
+                           weights: list[float] | None = None) -> list[tuple[int, float]]:
+    """Fuse rankings of ids: score(id) = sum of weight / (k + rank) over the rankings holding it (rank from 1).
+
+    Cormack, Clarke & Buettcher (2009); ``k=60`` is their constant.
+    """
+    if k <= 0:
+        raise ValueError(f"k must be greater than 0, got {k}")
+    weights = weights or [1.0] * len(rankings)
+    if len(weights) != len(rankings):
+        raise ValueError(f"got {len(weights)} weights for {len(rankings)} rankings")
+    fused: dict[int, float] = {}
+    for ranking, weight in zip(rankings, weights):
+        for rank, (item, _) in enumerate(ranking, start=1):
+            fused[item] = fused.get(item, 0.0) + weight / (k + rank)
+    return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
+
+
+def to_passages(index: Index, ranking: list[tuple[int, float]]) -> list[Passage]:
+    """Attach chunk text and offsets to a ranking of chunk ids."""
+    rows = index.chunks([i for i, _ in ranking])
+    return [Passage(i, rows[i].article_id, rows[i].text, rows[i].start, rows[i].end, rows[i].section, score)
+            for i, score in ranking if i in rows]
+
+
+def query_stems(query: Query) -> list[str]:
+    return query.terms + query.expanded
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """Fused chunk ranking, with the BM25 scores behind it (the extract ranker uses both)."""
+
+    fused: list[tuple[int, float]]
+    bm25: dict[int, float]
+
+
+def hybrid_ranking(index: Index, query: Query, query_vectors: np.ndarray, *, depth: int = 30,
+                   use_sentences: bool = True, allowed: np.ndarray | None = None) -> Ranking:
+    """Chunks ranked by fusing dense chunk search, dense sentence search and BM25 with aliases."""
+    lexical = bm25_ranking(index, query_stems(query), depth, allowed=allowed)
+    rankings = [dense_ranking(index, query_vectors, depth, allowed=allowed), lexical]
+    if use_sentences:
+        rankings.append(sentence_ranking(index, query_vectors, depth, allowed=allowed))
+    return Ranking(reciprocal_rank_fusion(rankings), dict(lexical))
