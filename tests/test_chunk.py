@@ -88,11 +88,11 @@ def test_list_stays_with_its_lead_in_and_items_share_a_group():
     doc = article(ARTICLES["twitching.txt"], title="Muscle Twitching Basics")
     _, chunks, sentences = chunked(doc, target=32)
     listed = [(s.chunk_ordinal, s.role, s.list_group, s.text, s.embed_text) for s in sentences if s.chunk_ordinal == 1]
-    assert listed == [
-        (1, "lead", 1, lead, lead),
-        (1, "item", 1, "Too much caffeine", f"{lead} Too much caffeine"),
-        (1, "item", 1, "Stress or anxiety", f"{lead} Stress or anxiety"),
-        (1, "item", 1, "Lack of sleep", f"{lead} Lack of sleep"),
+    assert listed == [  # sentences under a heading are embedded with it ("Causes: ...")
+        (1, "lead", 1, lead, f"Causes: {lead}"),
+        (1, "item", 1, "Too much caffeine", f"Causes: {lead} Too much caffeine"),
+        (1, "item", 1, "Stress or anxiety", f"Causes: {lead} Stress or anxiety"),
+        (1, "item", 1, "Lack of sleep", f"Causes: {lead} Lack of sleep"),
     ]
     assert [(s.role, s.list_group) for s in sentences if s.chunk_ordinal != 1] == [("text", None), ("text", None)]
 

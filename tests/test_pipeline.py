@@ -128,7 +128,8 @@ def test_editing_one_article_re_embeds_only_its_new_texts(corpus, settings, inde
     summary = ingest([corpus], fake_encoder, settings)
     assert (summary.updated, summary.unchanged, summary.added, summary.removed) == (
         ["ms"], ["als", "twitching"], [], [])
-    assert sorted(fake_encoder.encoded) == sorted([f"Multiple Sclerosis\nSpasticity\n{NEW_SENTENCE}", NEW_SENTENCE])
+    assert sorted(fake_encoder.encoded) == sorted(  # the changed chunk, and the new sentence under its heading
+        [f"Multiple Sclerosis\nSpasticity\n{NEW_SENTENCE}", f"Spasticity: {NEW_SENTENCE}"])
     after = snapshot(settings.index_dir)
     assert (after.name, after.manifest["parent"], after.articles["ms"]) == ("v000002", "v000001", MS_EDITED)
     assert NEW_SENTENCE in after.chunk_texts("ms")
