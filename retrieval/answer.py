@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from retrieval.confidence import Calibration, confidence_features, load_calibration
+from retrieval.confidence import Calibration, confidence_features, load_calibration, missing_weight, missing_words
 from retrieval.extract import Candidate, chunk_units, extract_candidates, term_weights
 from retrieval.group import DUPLICATE_OVERLAP, DUPLICATE_SIMILARITY, Group, find_disagreement, group_duplicates
 from retrieval.index import Index
@@ -108,7 +108,9 @@ def retrieve(question: str, index: Index, *, settings: RetrievalSettings = Retri
     candidates = extract_candidates(index, units, by_chunk, vectors, query, ranker or load_ranker(),
                                     per_chunk=settings.per_chunk)
     groups = group_duplicates(candidates, similarity=settings.duplicate_similarity, overlap=settings.duplicate_overlap)
-    return Retrieved(query, candidates, groups, confidence_features(query, candidates, term_weights(index, query.terms)))
+    missing = missing_weight(index.encoder, query.text, vectors.question, missing_words(query, candidates))
+    features = confidence_features(query, candidates, term_weights(index, query.terms), missing)
+    return Retrieved(query, candidates, groups, features)
 
 
 def answer(question: str, index: Index, *, k: int = 5, settings: RetrievalSettings = RetrievalSettings(),

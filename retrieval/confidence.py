@@ -12,11 +12,15 @@ from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
+
+from ingest.encoder import Encoder
 from retrieval.extract import Candidate
 from retrieval.query import Query
 
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
-FEATURES = ("probability", "similarity", "unknown", "rare_unknown", "missing_quantity")
+FEATURES = ("probability", "similarity", "unknown", "missing_quantity", "missing_weight")
+MAX_MISSING_WORDS = 4  # words of the question weighed for being missing from the answer (one encoder batch)
 _ASKS_AMOUNT = re.compile(r"\b(?:how\s+(?:much|many)|dose|dosage|doses|mg|milligrams?|mcg|iu|units?\s+of)\b",
                           re.IGNORECASE)
 _AMOUNT = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|twice|once|half|dozen|"
@@ -56,10 +60,29 @@ def load_calibration(path: Path = CALIBRATION_FILE) -> Calibration:
     return Calibration(tuple(data["weights"]), data["bias"], data["threshold"], data.get("method", ""))
 
 
-def confidence_features(query: Query, candidates: list[Candidate], weights: dict[str, float]) -> dict[str, float]:
+def missing_words(query: Query, candidates: list[Candidate]) -> list[str]:
+    """Words of the question the best span does not contain: the corpus's unknown ones first, then topic words
+    the span leaves out (at most ``MAX_MISSING_WORDS``)."""
+    covered = candidates[0].stems if candidates else frozenset()
+    missing = [query.written[s] for s in query.unknown if s in query.written]
+    missing += [query.written[t] for t in query.terms if t not in covered and t in query.written]
+    return list(dict.fromkeys(missing))[:MAX_MISSING_WORDS]
+
+
+def missing_weight(encoder: Encoder, question: str, question_vector: np.ndarray, words: list[str]) -> float:
+    """How much of the question's meaning rests on words the answer lacks: the largest drop in similarity
+    between the question and the question with one such word removed (0 when none)."""
+    if not words:
+        return 0.0
+    shortened = [re.sub(rf"\b{re.escape(word)}\b", " ", question, flags=re.IGNORECASE) for word in words]
+    return float(max(0.0, 1.0 - float((encoder.encode(shortened) @ question_vector).min())))
+
+
+def confidence_features(query: Query, candidates: list[Candidate], weights: dict[str, float],
+                        missing: float = 0.0) -> dict[str, float]:
     """The features of an answer: the ranker's best probability, best similarity, weighted share of terms the
-    corpus does not use, whether one of them is not even a word the model knows (a drug name, say), and
-    whether an amount was asked for and the best span has none.
+    corpus does not use, whether an amount was asked for and the best span has none, and ``missing`` (see
+    ``missing_weight``).
 
     ``weights`` are the IDF weights of the query's known terms; an unknown term weighs as the rarest term.
     """
@@ -72,6 +95,6 @@ def confidence_features(query: Query, candidates: list[Candidate], weights: dict
         "probability": max((c.probability for c in top), default=0.0),
         "similarity": max((c.similarity for c in top), default=0.0),
         "unknown": unknown,
-        "rare_unknown": float(bool(query.rare)),
         "missing_quantity": float(asks_amount and not any(_AMOUNT.search(c.text) for c in top[:1])),
+        "missing_weight": missing,
     }

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ingest.chunk import split_sentences
 from ingest.lexical import tokenize
 from retrieval.extract import Candidate
 
@@ -103,15 +104,16 @@ def _subjects(terms: list[str], alias_groups: list[list[tuple[str, ...]]]) -> li
     for term in terms:
         if term in _RELATION_WORDS or term in used:
             continue
-        group = next((g for g in alias_groups if any(term in name for name in g)), None)
-        if group is None:
+        # the alias groups one of whose names the question spells out in full and that holds this term
+        present = set(terms)
+        groups = [g for g in alias_groups if any(term in name and set(name) <= present for name in g)]
+        if not groups:
             subjects.append([(term,)])
             used.add(term)
             continue
-        name = max((n for n in group if term in n), key=lambda n: sum(t in terms for t in n))
-        together = tuple(t for t in name if t in terms)
+        together = max((n for g in groups for n in g if term in n and set(n) <= present), key=len)
         used.update(together)
-        subjects.append([together, *group])
+        subjects.append([together, *(name for g in groups for name in g)])
     return subjects
 
 
@@ -119,12 +121,21 @@ def _names(stems: set[str], names: list[tuple[str, ...]]) -> bool:
     return any(set(name) <= stems for name in names)
 
 
+def _side(text: str, subjects: list[list[tuple[str, ...]]]) -> int:
+    """The stance of the first sentence of ``text`` that names every subject and takes a side (0 if none)."""
+    sentences = [text[start:end] for start, end in split_sentences(text)]
+    for sentence, stems in zip(sentences, tokenize(sentences)):
+        if all(_names(set(stems), names) for names in subjects) and (side := stance(sentence)):
+            return side
+    return 0
+
+
 def find_disagreement(question: str, groups: list[Group], terms: list[str],
                       alias_groups: list[list[tuple[str, ...]]], *, min_probability: float) -> bool:
     """Mark stances and return True when spans of different articles about all the question's subjects take
     opposite sides on a question asking whether something is so. Only groups the ranker gives at least
-    ``min_probability`` of holding an answer take part; a span's side is read from its sentence closest to the
-    question."""
+    ``min_probability`` of holding an answer take part; a span's side is read from its first sentence that
+    names all the subjects and takes a side."""
     if not _ASKS_WHETHER.search(question):
         return False
     subjects = _subjects(terms, alias_groups)
@@ -135,10 +146,7 @@ def find_disagreement(question: str, groups: list[Group], terms: list[str],
     for group in groups:
         if group.head.probability < min_probability:
             continue
-        stems = set(tokenize([group.head.best_sentence])[0])
-        if not all(_names(stems, names) for names in subjects):
-            continue
-        side = stance(group.head.best_sentence)
+        side = _side(group.head.text, subjects)
         if side:
             voting.append((group, side))
             sides[side].add(group.head.article_id)

@@ -22,7 +22,8 @@ _FILLER = frozenset(STOPWORDS_EN) | frozenset(
     "myself you your yours we our us it its he she him her his they them their please pls plz thanks thank thx "
     "hi hello hey tell know anything something thing things really also bit lot lots ok okay yes much many "
     "mean means like just still even ever very too so some any all about up down from out over than then now "
-    "there here again other else same one ones".split())
+    "there here again other else same one ones someone anyone everyone somebody anybody havent haven dont don "
+    "doesnt isnt arent cant wont ive youre whats thats".split())
 _WORD = re.compile(r"(?u)\b\w\w+\b")
 _ENGLISH = frozenset("the a an is are of to and in it that for with on my can what how why does do i you".split())
 _FOREIGN = frozenset(
@@ -42,10 +43,10 @@ class Query:
     text: str  # the question, whitespace-normalised
     terms: list[str]  # stems of the question's topic words, spelling corrected where the corpus knows a near word
     unknown: list[str]  # topic stems the corpus never uses, even after spelling correction
-    rare: list[str]  # the unknown ones the model does not know as words either (drug names, jargon)
     expanded: list[str]  # stems added by the articles' own aliases
     alias_names: list[str]  # those aliases as the articles write them, for the dense query
     topic: list[str] = field(default_factory=list)  # the words naming what the question is about (see parse_query)
+    written: dict[str, str] = field(default_factory=dict)  # each term and unknown stem as the user wrote it
 
     @property
     def answer_types(self) -> list[str]:
@@ -104,21 +105,21 @@ def parse_query(text: str, vocabulary: dict[str, int], df: np.ndarray, aliases,
     terms: list[str] = []
     words: list[str] = []
     unknown: list[str] = []
-    rare: list[str] = []
+    written: dict[str, str] = {}
     for word in _WORD.findall(text.lower()):
         if word in _FILLER or word.isdigit():
             continue
         stem = stem_word(word)
+        written.setdefault(stem, word)
         if stem not in vocabulary:
-            common = is_word(word)
+            common = is_word(word) or is_word(stem)  # "expectancy" is not in the model's vocabulary, "expect" is
             corrected = None if common else _correct(stem, known)
             if corrected is None:
                 if stem not in unknown:
                     unknown.append(stem)
-                    if not common:
-                        rare.append(stem)
                 continue
             stem = corrected
+            written.setdefault(stem, word)
         if stem not in terms:
             terms.append(stem)
             words.append(word)
@@ -132,4 +133,4 @@ def parse_query(text: str, vocabulary: dict[str, int], df: np.ndarray, aliases,
     named = {stem for group in aliases.groups for name in group for stem in name}
     common = max(1, int(0.2 * documents))
     topic = [w for w, t in zip(words, terms) if t in named or document_frequency(t) >= common]
-    return Query(text, terms, unknown, rare, expanded, aliases.names(terms, document_frequency), topic)
+    return Query(text, terms, unknown, expanded, aliases.names(terms, document_frequency), topic, written)
