@@ -65,6 +65,11 @@ _CITE_WEAK = re.compile(
 )
 
 
+def is_tail_marker(line: str) -> bool:
+    """True for a heading that opens a page's closing matter ("References", "Related Articles", ...)."""
+    return bool(_TAIL_MARKER.match(line.strip()))
+
+
 def _norm(text: str) -> str:
     text = re.sub(r"(\s*\((?:\d+)\))+\s*$", "", text.strip())  # "Title (1)", "Title (2024)"
     return re.sub(r"[\W_]+", " ", text.lower()).strip()
@@ -188,7 +193,7 @@ def clean(article: Article, blocks: list[Block] | None = None) -> list[Block]:
         label = heading_text(block) if block.kind == "heading" else line
         if block.kind == "boilerplate":
             pass
-        elif block.kind != "item" and title and _norm(label) == title:
+        elif block.kind != "item" and title and _norm(label) == title and not _TAIL_MARKER.match(label):
             blocks[i] = _drop(block, "title line")
         elif block.kind != "item" and _TAIL_MARKER.match(label):
             for j in range(i, n):

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from ingest.clean import is_tail_marker
 from ingest.types import Article
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -84,7 +85,7 @@ def _first_line_title(text: str) -> str | None:
         if not line:
             continue
         if len(line) <= 150 and len(line.split()) <= 20 and not line.endswith((".", ",", ";", ":")):
-            return line
+            return None if is_tail_marker(line) else line  # "References" is no title
         return None
     return None
 

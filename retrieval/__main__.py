@@ -11,7 +11,7 @@ from ingest.load import ROOT, display_path
 from ingest.store import IndexUnavailable
 from retrieval.answer import answer
 from retrieval.index import Index, load_index
-from retrieval.query import QuestionError
+from retrieval.query import QuestionError, check_question
 from retrieval.types import Answer, Extract
 
 EXIT_ERROR, EXIT_BAD_QUESTION = 1, 2
@@ -77,15 +77,20 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _report(question: str, error: QuestionError, as_json: bool) -> None:
+    """Say why a question cannot be asked: a JSON object on stdout with --json, else a line on stderr."""
+    if as_json:
+        print(json.dumps({"question": question[:200], "error": str(error)}), flush=True)
+    else:
+        print(f"error: {error}", file=sys.stderr)
+
+
 def _answer_one(question: str, index: Index, k: int, as_json: bool) -> bool:
     """Print the answer to one question; False (with a message) if the question cannot be asked."""
     try:
         result = answer(question, index, k=k)
     except QuestionError as exc:
-        if as_json:
-            print(json.dumps({"question": question[:200], "error": str(exc)}), flush=True)
-        else:
-            print(f"error: {exc}", file=sys.stderr)
+        _report(question, exc, as_json)
         return False
     print(json.dumps(answer_json(result)) if as_json else format_answer(result) + "\n", flush=True)
     return True
@@ -96,6 +101,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.k < 1:
         print(f"error: --k must be at least 1, got {args.k}", file=sys.stderr)
         return EXIT_BAD_QUESTION
+    if args.question is not None:  # a bad question is reported before the model and index load
+        try:
+            check_question(args.question)
+        except QuestionError as exc:
+            _report(args.question, exc, args.json)
+            return EXIT_BAD_QUESTION
     try:
         index = load_index(args.index)
     except IndexUnavailable as exc:

@@ -31,10 +31,13 @@ class RetrievalSettings:
 
 
 def _citation(index: Index, candidate: Candidate) -> tuple[Citation, Passage]:
+    """The extract's citation, and its passage: the chunk, widened when the extract (a long list) runs past it."""
     article = index.articles[candidate.article_id]
     chunk = index.chunks([candidate.chunk_id])[candidate.chunk_id]
     citation = Citation(article.id, article.title, article.path, chunk.section, article.url, article.site)
-    passage = Passage(chunk.id, chunk.article_id, chunk.text, chunk.start, chunk.end, chunk.section, candidate.score)
+    start, end = min(chunk.start, candidate.start), max(chunk.end, candidate.end)
+    text = chunk.text if (start, end) == (chunk.start, chunk.end) else index.article_text(article.id)[start:end]
+    passage = Passage(chunk.id, chunk.article_id, text, start, end, chunk.section, candidate.score)
     return citation, passage
 
 
@@ -135,12 +138,9 @@ def answer(question: str, index: Index, *, k: int = 5, settings: RetrievalSettin
         related = [g for g in groups if g.head.similarity >= settings.related_min_similarity][:k]
         return Answer(text, (), True, round(confidence, 4), False, tuple(_extract(index, g) for g in related),
                       index.version)
-    disagreement = find_disagreement(text, groups, retrieved.query.terms, index.aliases.groups,
-                                     min_probability=settings.disagreement_min_probability)
-    shown = groups[:k]
-    if disagreement and not any(g.stance for g in shown[:2]):
-        # keep both sides in view: the best group of each side goes to the top of the list
-        sided = [g for g in groups if g.stance]
-        shown = (sided[:2] + [g for g in groups if g not in sided[:2]])[:k]
-    return Answer(text, tuple(_extract(index, g) for g in shown), False, round(confidence, 4), disagreement, (),
-                  index.version)
+    sides = find_disagreement(text, groups, retrieved.query.terms, index.aliases.groups,
+                              min_probability=settings.disagreement_min_probability)
+    # both sides of a disagreement lead the answer, even when k is 1: one side alone would mislead
+    shown = [*sides, *(g for g in groups if g not in sides)][: max(k, 2)] if sides else groups[:k]
+    return Answer(text, tuple(_extract(index, g) for g in shown), False, round(confidence, 4), sides is not None,
+                  (), index.version)

@@ -16,8 +16,9 @@ _ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
                    r"because|contribut\w*|drives?|responsible for|stems? from|arise from)\b", re.I),
     ),
     "definition": (
-        re.compile(r"^\s*(?:what|who)(?:'s|s| is| are)\s+(?:a |an |the )?[\w\s'-]{1,40}\??\s*$|\bwhat does\b.*\bmean\b|"
-                   r"\bdefin\w*|\bmeaning of\b", re.I),
+        # "what is clonus", not "what are the symptoms of MS" (a question about a part of something)
+        re.compile(r"^\s*(?:what|who)(?:'s|s| is| are)\s+(?:a |an |the )?(?![\w\s'-]*\b(?:of|for|in|with)\b)"
+                   r"[\w\s'-]{1,40}\??\s*$|\bwhat does\b.*\bmean\b|\bdefin\w*|\bmeaning of\b", re.I),
         re.compile(r"\b(?:is|are) (?:a|an|the)\b|\bdescribes?\b|\brefers? to\b|\binvolves?\b|, or [a-z]|"
                    r"\balso known\b|\bmedically termed\b|\bcharacteri[sz]ed by\b|\bis when\b", re.I),
     ),

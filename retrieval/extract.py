@@ -50,6 +50,8 @@ class Candidate:
     similarity: float  # cosine of question and span
     coverage: float  # weighted share of the question's topic terms found in the span
     vector: np.ndarray  # unit vector of the span (mean of its sentences), for grouping
+    sentence_vectors: np.ndarray  # one row per sentence of the span, for grouping
+    sentences: tuple[str, ...]  # the span's sentences, for grouping
     stems: frozenset[str]  # BM25 stems of the span, for grouping
     best_sentence: str  # the sentence of the span closest to the question
 
@@ -192,7 +194,8 @@ def extract_candidates(index: Index, units: list[Unit], by_chunk: dict[int, list
             unit.chunk_id, article_id, span[0].start, span[-1].end, texts[article_id][span[0].start:span[-1].end],
             tuple(s.id for s in span), float(scores[order]), float(probabilities[order]),
             float(unit.features[FEATURES.index("similarity")]), coverage(span_stems, weights, expanded),
-            mean / max(float(np.linalg.norm(mean)), 1e-9), frozenset(span_stems), best.text,
+            mean / max(float(np.linalg.norm(mean)), 1e-9), span_vectors, tuple(s.text for s in span),
+            frozenset(span_stems), best.text,
         ))
     return candidates
 

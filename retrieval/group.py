@@ -19,6 +19,7 @@ from retrieval.extract import Candidate
 # sentence keep half of their content words (measured on the seed corpus, see README "Grouping").
 DUPLICATE_SIMILARITY = 0.75
 DUPLICATE_OVERLAP = 0.5
+SAME_SENTENCE = 0.95  # two spans holding a sentence this close to one another repeat each other, whatever else they hold
 _DENIES = re.compile(
     r"\b(?:rarely|seldom|unlikely|unrelated|uncommon|never|not (?:usually|typically|generally|often|commonly|"
     r"considered|linked|associated|related|a (?:primary |common )?(?:symptom|sign))|(?:usually|generally|typically) not|"
@@ -26,6 +27,7 @@ _DENIES = re.compile(
 _AFFIRMS = re.compile(
     r"\b(?:common|commonly|frequently|often|typical|typically|hallmark|characteristic|direct result|"
     r"one of the (?:more |most )?common)\b", re.IGNORECASE)
+_DOUBLE_NEGATIVE = re.compile(r"\bnot (?:uncommon|unusual|rare|infrequent)\b", re.IGNORECASE)  # "not uncommon" = common
 _CONDITIONAL = re.compile(r"^\s*(?:if|when|while|whether|unless)\b", re.IGNORECASE)
 # Questions that ask whether something is so (yes/no, or how common): only these can be disagreed on.
 _ASKS_WHETHER = re.compile(
@@ -51,15 +53,24 @@ class Group:
     stance: int = 0  # +1 affirms, -1 denies, 0 neither (only set when the answer shows a disagreement)
 
 
+def _plain(sentence: str) -> str:
+    return " ".join(re.findall(r"\w+", sentence.lower()))
+
+
 def same_claim(a: Candidate, b: Candidate, *, similarity: float = DUPLICATE_SIMILARITY,
                overlap: float = DUPLICATE_OVERLAP) -> float:
-    """How surely two spans say the same thing: their cosine if close in meaning and in words and not of
-    opposite stance, else 0."""
+    """How surely two spans say the same thing (0 if they do not): they hold the same or a near-identical sentence, or
+    their vectors are close and they share enough words; never when they take opposite stances."""
+    if stance(a.best_sentence) * stance(b.best_sentence) < 0:
+        return 0.0
+    if {_plain(t) for t in a.sentences} & {_plain(t) for t in b.sentences}:
+        return 1.0
+    shared_sentence = float((a.sentence_vectors @ b.sentence_vectors.T).max())
+    if shared_sentence >= SAME_SENTENCE:
+        return shared_sentence
     cosine = float(np.dot(a.vector, b.vector))
     jaccard = len(a.stems & b.stems) / max(1, len(a.stems | b.stems))
-    if cosine < similarity or jaccard < overlap or stance(a.best_sentence) * stance(b.best_sentence) < 0:
-        return 0.0
-    return cosine
+    return cosine if cosine >= similarity and jaccard >= overlap else 0.0
 
 
 def group_duplicates(candidates: list[Candidate], *, similarity: float = DUPLICATE_SIMILARITY,
@@ -88,6 +99,8 @@ def stance(text: str) -> int:
     """
     if _CONDITIONAL.match(text):
         return 0
+    if _DOUBLE_NEGATIVE.search(text):
+        return 1
     if _DENIES.search(text):
         return 0 if _HEDGED.search(text) else -1
     return 1 if _AFFIRMS.search(text) else 0
@@ -131,28 +144,26 @@ def _side(text: str, subjects: list[list[tuple[str, ...]]]) -> int:
 
 
 def find_disagreement(question: str, groups: list[Group], terms: list[str],
-                      alias_groups: list[list[tuple[str, ...]]], *, min_probability: float) -> bool:
-    """Mark stances and return True when spans of different articles about all the question's subjects take
-    opposite sides on a question asking whether something is so. Only groups the ranker gives at least
-    ``min_probability`` of holding an answer take part; a span's side is read from its first sentence that
-    names all the subjects and takes a side."""
+                      alias_groups: list[list[tuple[str, ...]]], *, min_probability: float
+                      ) -> tuple[Group, Group] | None:
+    """The best (affirming, denying) pair of groups from different articles about all the question's subjects,
+    on a question asking whether something is so; None when the articles do not disagree.
+
+    Only groups the ranker gives at least ``min_probability`` of holding an answer take part; a span's side is
+    read from its first sentence that names all the subjects and takes a side. When there is a disagreement,
+    every group taking a side gets its ``stance`` set, so readers see which side each extract is on.
+    """
     if not _ASKS_WHETHER.search(question):
-        return False
+        return None
     subjects = _subjects(terms, alias_groups)
     if len(subjects) < 2:  # a disagreement is about how two things relate ("twitching" and "MS")
-        return False
-    sides: dict[int, set[str]] = {1: set(), -1: set()}
-    voting = []
-    for group in groups:
-        if group.head.probability < min_probability:
-            continue
-        side = _side(group.head.text, subjects)
-        if side:
-            voting.append((group, side))
-            sides[side].add(group.head.article_id)
-            sides[side].update(o.article_id for o in group.others)
-    disagree = bool(sides[1] and sides[-1] and (sides[1] | sides[-1]) != (sides[1] & sides[-1]))
-    if disagree:
-        for group, side in voting:
-            group.stance = side
-    return disagree
+        return None
+    voting = [(g, side) for g in groups if g.head.probability >= min_probability and (side := _side(g.head.text, subjects))]
+    articles = {id(g): {g.head.article_id, *(o.article_id for o in g.others)} for g, _ in voting}
+    pairs = [(a, d) for a, side_a in voting if side_a > 0 for d, side_d in voting if side_d < 0
+             if not articles[id(a)] & articles[id(d)]]
+    if not pairs:
+        return None
+    for group, side in voting:
+        group.stance = side
+    return max(pairs, key=lambda pair: pair[0].head.probability + pair[1].head.probability)

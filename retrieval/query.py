@@ -63,7 +63,9 @@ def check_question(question: object) -> str:
     """The question with whitespace normalised, or ``QuestionError`` saying what is wrong with it."""
     if not isinstance(question, str):
         raise QuestionError(f"the question must be text, got {type(question).__name__}")
-    bad = next((c for c in question if unicodedata.category(c) in ("Cc", "Cf") and c not in "\t\n\r"), None)
+    # invisible format characters (a byte-order mark, zero-width spaces) come with pasted text: drop them
+    question = "".join(c for c in question if unicodedata.category(c) != "Cf")
+    bad = next((c for c in question if unicodedata.category(c) == "Cc" and c not in "\t\n\r"), None)
     if bad is not None:
         raise QuestionError(
             f"the question contains a control character (U+{ord(bad):04X} at position {question.index(bad)}); "

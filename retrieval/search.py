@@ -73,7 +73,7 @@ def reciprocal_rank_fusion(rankings: list[list[tuple[int, float]]], *, k: int = 
     """
     if k <= 0:
         raise ValueError(f"k must be greater than 0, got {k}")
-    weights = weights or [1.0] * len(rankings)
+    weights = [1.0] * len(rankings) if weights is None else weights
     if len(weights) != len(rankings):
         raise ValueError(f"got {len(weights)} weights for {len(rankings)} rankings")
     fused: dict[int, float] = {}

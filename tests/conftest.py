@@ -82,3 +82,35 @@ def corpus(tmp_path: Path) -> Path:
     for name, text in ARTICLES.items():
         (folder / name).write_text(text, encoding="utf-8")
     return folder
+
+
+def build_fake_index(folder: Path, articles: dict[str, str], *, encoder: FakeEncoder | None = None) -> Path:
+    """Write ``articles`` (file name -> text) to ``folder``/corpus and ingest them with a FakeEncoder.
+
+    Files are written as UTF-8 bytes, so CRLF line ends stay as written. Returns the index directory.
+    """
+    from ingest.pipeline import Settings, ingest  # here, so the ingest-free tests do not import it
+
+    corpus = folder / "corpus"
+    corpus.mkdir(parents=True, exist_ok=True)
+    for name, text in articles.items():
+        (corpus / name).write_bytes(text.encode("utf-8"))
+    index_dir = folder / "index"
+    ingest([corpus], encoder or FakeEncoder(), Settings(index_dir=index_dir, target_tokens=32))
+    return index_dir
+
+
+def simple_ranker():
+    """A hand-set span ranker (similarity, term coverage, fused rank), so answers do not follow refits of
+    ``retrieval/ranker.json``."""
+    from retrieval.ranker import FEATURES, Ranker
+
+    weights = {"similarity": 2.0, "coverage": 2.0, "fused_rank": 1.0}
+    return Ranker(tuple(weights.get(name, 0.0) for name in FEATURES), scale=1.0, offset=-2.0)
+
+
+def calibration(threshold: float = 0.0, bias: float = 0.0, **weights: float):
+    """A calibration with the given feature weights (others 0); the default answers every question."""
+    from retrieval.confidence import FEATURES, Calibration
+
+    return Calibration(tuple(weights.get(name, 0.0) for name in FEATURES), bias, threshold)

@@ -1,0 +1,310 @@
+"""answer() on tiny corpora ingested with the FakeEncoder: verbatim citations, lists, repeated and opposite claims,
+abstention, filters, aliases, spelling, boilerplate, and refusing an index it cannot read.
+
+A hand-set ranker and explicit calibrations keep outcomes independent of the fitted files and the real model.
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import ARTICLES, FakeEncoder, build_fake_index, calibration, simple_ranker
+from ingest.load import ROOT
+from ingest.pipeline import Settings, ingest
+from ingest.store import FORMAT_VERSION, MANIFEST, IndexStore, IndexUnavailable
+from retrieval import IndexMismatch, QuestionError, RetrievalSettings, answer, load_index
+from retrieval.answer import query_for
+from retrieval.ranker import load_ranker
+from retrieval.types import Answer, Extract
+
+HARMLESS = "Most twitches are harmless and stop on their own."
+TRIGGERS = ("Twitches can be triggered by a number of things, including:\n\n"
+            "  • Too much caffeine\n  • Stress or anxiety\n  • Lack of sleep")
+CORPUS = {
+    **ARTICLES,  # twitching.txt (a list, HARMLESS), als.txt (with references), ms.md
+    "harmless.txt": f"Twitching Facts\n\n{HARMLESS}\n\nSleep helps a lot.\n",
+    "tremor-common.txt": ("Tremor and Neuropathy\n\nTremor is a common symptom of neuropathy.\n\n"
+                          "Neuropathy damages the nerves of the hands and feet.\n"),
+    "tremor-rare.txt": ("Neuropathy Facts\n\nTremor is rarely a symptom of neuropathy.\n\n"
+                        "Numbness and burning pain are what most people notice first.\n"),
+    "credits.txt": ("Sleep and Nerves\n\nPhoto: Getty Images\n\nPoor sleep can make nerves more excitable.\n\n"
+                    "References\n\nSmith AB, Jones C. Sleep and nerves. Neurology. 2014;6(3):5208.\n"),
+    "crlf.txt": ("Caffeine \u2014 A Guide\r\n\r\n"
+                 "Caffeine \u2014 in coffee \u2615 \u2014 can make muscles twitch.\r\n\r\n"
+                 "Magnesium helps muscles relax after exercise.\r\n"),
+}
+QUESTIONS = [
+    "What can trigger twitches?", "Are twitches harmless?", "Is tremor a symptom of neuropathy?",
+    "Can caffeine make muscles twitch?", "Does magnesium help muscles relax?", "Is spasticity common in MS?",
+    "Who wrote about sleep and nerves in Neurology?", "banana bread recipe",
+]
+ANSWER_ALL = calibration()  # confidence 0.5 >= threshold 0: every question is answered
+ABSTAIN_OFF_TOPIC = calibration(threshold=0.5, bias=5.0, unknown=-10.0)  # abstains when the corpus lacks the words
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory):
+    return load_index(build_fake_index(tmp_path_factory.mktemp("answer"), CORPUS), FakeEncoder())
+
+
+def ask(question: str, index, **options) -> Answer:
+    return answer(question, index, **{"calibration": ANSWER_ALL, "ranker": simple_ranker(), **options})
+
+
+def file_text(path: str) -> str:
+    """The article file as the loader reads it (bytes decoded, CRLF kept)."""
+    return (ROOT / path).read_bytes().decode("utf-8")
+
+
+def shown(result: Answer) -> list[Extract]:
+    return [*result.extracts, *result.related]
+
+
+# -- citations are verbatim ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("ranker", [simple_ranker(), load_ranker()], ids=["simple", "fitted"])
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_every_extract_is_the_article_text_at_its_offsets(index, question, ranker):
+    result = ask(question, index, k=10, ranker=ranker)
+    related = ask(question, index, k=10, ranker=ranker, calibration=calibration(threshold=1.0),
+                  settings=RetrievalSettings(related_min_similarity=-1.0))
+    assert result.extracts and related.related
+    for extract in shown(result) + shown(related):
+        assert index.article_text(extract.article.id)[extract.start:extract.end] == extract.text
+        assert file_text(extract.article.path)[extract.start:extract.end] == extract.text
+        for other in extract.also_in:
+            assert index.article_text(other.id)[other.start:other.end] == other.text
+            assert file_text(other.path)[other.start:other.end] == other.text
+
+
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_passage_is_the_chunk_around_the_extract(index, question):
+    for extract in ask(question, index, k=10).extracts:
+        passage = extract.passage
+        assert index.article_text(extract.article.id)[passage.start:passage.end] == passage.text
+        assert passage.article_id == extract.article.id
+        assert passage.start <= extract.start < extract.end <= passage.end
+
+
+def test_passage_contains_a_list_that_spans_chunks(tmp_path):
+    items = "".join(f"  • Condition number {n} affecting the nerves of the legs\n"
+                    for n in ("one", "two", "three", "four", "five", "six", "seven", "eight"))
+    lead_in = "Conditions that can cause weakness in the legs include:"
+    article = f"Nerve Conditions\n\n{lead_in}\n\n{items}\nMost are rare.\n"
+    index = load_index(build_fake_index(tmp_path, {"legs.txt": article}), FakeEncoder())
+    extract = ask("What conditions cause weakness in the legs?", index).extracts[0]
+    assert extract.text.startswith("Conditions that can cause weakness") and "number eight" in extract.text
+    assert extract.passage.start <= extract.start and extract.end <= extract.passage.end
+
+
+# -- what an answer shows --------------------------------------------------------------------------------
+
+def test_list_question_returns_the_list_with_its_lead_in(index):
+    first = ask("What can trigger twitches?", index).extracts[0]
+    assert first.text == TRIGGERS
+    assert first.article.id == "twitching"
+
+
+def test_same_sentence_in_two_articles_comes_back_once_with_also_in(index):
+    result = ask("Are twitches harmless?", index)
+    repeated = [e for e in result.extracts if HARMLESS in e.text]
+    assert len(repeated) == 1
+    (extract,) = repeated
+    other_id = ({"twitching", "harmless"} - {extract.article.id}).pop()
+    assert [a.id for a in extract.also_in] == [other_id]
+    assert extract.also_in[0].text == HARMLESS
+    assert extract.also_in[0].title == {"twitching": "Muscle Twitching Basics", "harmless": "Twitching Facts"}[other_id]
+
+
+def test_same_sentence_is_not_shown_twice_inside_a_longer_span(index):
+    result = ask("Can sleep stop twitches?", index, k=10)
+    assert sum(HARMLESS in e.text for e in result.extracts) == 1
+
+
+def test_opposite_claims_on_a_yes_no_question_are_flagged(index):
+    result = ask("Is tremor a symptom of neuropathy?", index)
+    assert result.disagreement
+    sides = {e.stance: e.article.id for e in result.extracts if e.stance}
+    assert sides == {"affirms": "tremor-common", "denies": "tremor-rare"}
+
+
+@pytest.mark.parametrize("question", ["What is tremor a symptom of?", "Tell me about tremor in neuropathy.",
+                                      "Which symptom of neuropathy is tremor?"])
+def test_question_that_is_not_yes_no_does_not_flag(index, question):
+    result = ask(question, index)
+    assert not result.disagreement
+    assert [e.stance for e in result.extracts] == [""] * len(result.extracts)
+
+
+def test_flagged_disagreement_shows_both_sides_within_k(tmp_path):
+    articles = {
+        "common.txt": "Tremor Basics\n\nTremor is a common symptom of neuropathy.\n",
+        "often.txt": "Shaking Hands\n\nDoctors see hand tremor frequently as a symptom of neuropathy.\n",
+        "rare.txt": ("Nerve Clinic Notes\n\nSpecialists who examine the hands, feet, legs and arms of many hundreds "
+                     "of older patients every single week in busy clinics say tremor is rarely a symptom of "
+                     "neuropathy.\n"),
+    }
+    index = load_index(build_fake_index(tmp_path, articles), FakeEncoder())
+    result = ask("Is tremor a symptom of neuropathy?", index, k=2)
+    assert result.disagreement
+    assert sorted(e.stance for e in result.extracts) == ["affirms", "denies"]
+
+
+def test_off_topic_question_abstains_without_extracts(index):
+    assert not ask("Is tremor a symptom of neuropathy?", index, calibration=ABSTAIN_OFF_TOPIC).abstained
+    result = ask("banana bread recipe", index, calibration=ABSTAIN_OFF_TOPIC)
+    assert result.abstained
+    assert result.extracts == ()
+    assert not result.disagreement
+    assert result.confidence < ABSTAIN_OFF_TOPIC.threshold
+
+
+def test_abstention_offers_close_passages_as_related_only(index):
+    close = RetrievalSettings(related_min_similarity=-1.0)
+    result = ask("banana bread recipe", index, k=3, calibration=ABSTAIN_OFF_TOPIC, settings=close)
+    assert result.abstained and result.extracts == ()
+    assert len(result.related) == 3
+    none_close = RetrievalSettings(related_min_similarity=1.01)
+    assert ask("banana bread recipe", index, calibration=ABSTAIN_OFF_TOPIC, settings=none_close).related == ()
+
+
+def test_answered_question_has_no_related(index):
+    assert ask("Are twitches harmless?", index).related == ()
+
+
+# -- options ---------------------------------------------------------------------------------------------
+
+def test_article_filter_keeps_only_those_articles(index):
+    result = ask("Are twitches harmless?", index, article_ids={"harmless", "ms"}, k=10)
+    assert result.extracts
+    cited = {e.article.id for e in result.extracts} | {a.id for e in result.extracts for a in e.also_in}
+    assert cited <= {"harmless", "ms"}
+    assert HARMLESS in result.extracts[0].text and result.extracts[0].also_in == ()
+
+
+@pytest.mark.parametrize("article_ids", [set(), {"no-such-article"}])
+def test_article_filter_matching_nothing_abstains(index, article_ids):
+    result = ask("Are twitches harmless?", index, article_ids=article_ids)
+    assert result.abstained and result.extracts == () and result.related == ()
+
+
+@pytest.mark.parametrize("k", [1, 2, 4])
+def test_k_limits_the_number_of_extracts(index, k):
+    assert len(ask("Are twitches harmless?", index, k=k).extracts) == k
+
+
+@pytest.mark.parametrize("k", [0, -1])
+def test_k_below_one_is_refused(index, k):
+    with pytest.raises(ValueError, match=f"k must be greater than 0, got {k}"):
+        ask("Are twitches harmless?", index, k=k)
+
+
+def test_bad_question_raises_question_error(index):
+    with pytest.raises(QuestionError, match="the question is empty"):
+        ask("  ", index)
+
+
+# -- query understanding ---------------------------------------------------------------------------------
+
+ALIAS_CORPUS = {
+    "definition.txt": "Twitch Words\n\nFasciculations, or muscle twitches, are small contractions under the skin.\n",
+    "outlook.txt": "Fasciculation Outlook\n\nFasciculations are rarely dangerous.\n",
+    "driving.txt": "Road Safety\n\nTexting while driving is dangerous.\n",
+}
+
+
+def test_alias_defined_in_an_article_reaches_the_medical_term(tmp_path):
+    index = load_index(build_fake_index(tmp_path, ALIAS_CORPUS), FakeEncoder())
+    question = "Are muscle twitches dangerous?"
+    query = query_for(index, question)
+    assert "fascicul" in query.expanded
+    assert query.alias_names == ["Fasciculations"]
+    assert query.expanded_text == f"{question} (Fasciculations)"
+    texts = [e.text for e in ask(question, index).extracts]
+    assert texts.index("Fasciculations are rarely dangerous.") < texts.index("Texting while driving is dangerous.")
+
+
+def test_without_the_definition_there_is_no_alias(tmp_path):
+    articles = {name: text for name, text in ALIAS_CORPUS.items() if name != "definition.txt"}
+    index = load_index(build_fake_index(tmp_path, articles), FakeEncoder())
+    query = query_for(index, "Are muscle twitches dangerous?")
+    assert query.expanded == [] and query.alias_names == []
+
+
+def test_misspelt_word_is_corrected_to_the_corpus_word(index):
+    query = query_for(index, "What can trigger twiches?")
+    assert "twitch" in query.terms and "twich" not in query.terms
+    assert query.unknown == []
+    assert query.written["twitch"] == "twiches"
+    assert ask("What can trigger twiches?", index).extracts[0].text == TRIGGERS
+
+
+class KnowsEveryWord(FakeEncoder):
+    def is_word(self, word: str) -> bool:
+        return True
+
+
+def test_a_real_word_is_not_corrected(tmp_path):
+    index = load_index(build_fake_index(tmp_path, ARTICLES), KnowsEveryWord())
+    query = query_for(index, "What can trigger twiches?")
+    assert "twich" in query.unknown and "twitch" not in query.terms
+
+
+BOILERPLATE = ["Getty Images", "Photo:", "References", "Smith AB", "Neurology. 2014", "5208"]
+
+
+@pytest.mark.parametrize("question", [
+    "Who wrote about sleep and nerves in Neurology?", "Getty Images photo of poor sleep",
+    "Smith and Jones on motor neurons in Neurology 2014", "What references are there on ALS?",
+])
+def test_boilerplate_is_never_returned(index, question):
+    everything = RetrievalSettings(related_min_similarity=-1.0, chunks=50)
+    results = [ask(question, index, k=20, settings=everything),
+               ask(question, index, k=20, settings=everything, calibration=calibration(threshold=1.0))]
+    texts = [e.text for r in results for e in shown(r)] + [a.text for r in results for e in shown(r) for a in e.also_in]
+    assert texts
+    for text in texts:
+        assert not any(b in text for b in BOILERPLATE), text
+
+
+# -- loading ---------------------------------------------------------------------------------------------
+
+def test_index_built_with_another_model_is_refused_naming_both(tmp_path):
+    index_dir = build_fake_index(tmp_path, ARTICLES, encoder=FakeEncoder(name="other-model"))
+    with pytest.raises(IndexMismatch, match=r"built with model other-model \(64 dimensions\).*"
+                                            r"query encoder is fake-bag-of-words \(64 dimensions\)"):
+        load_index(index_dir, FakeEncoder())
+
+
+def test_index_of_another_format_is_refused_naming_both(tmp_path):
+    index_dir = build_fake_index(tmp_path, ARTICLES)
+    manifest_path = IndexStore(index_dir).live().path / MANIFEST
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest["format_version"] = FORMAT_VERSION + 98
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(IndexMismatch, match=f"format version {FORMAT_VERSION + 98}, this code reads format "
+                                            f"{FORMAT_VERSION}"):
+        load_index(index_dir, FakeEncoder())
+
+
+@pytest.mark.parametrize("make", [lambda p: p.mkdir(), lambda p: None], ids=["empty", "missing"])
+def test_no_index_is_a_clear_error(tmp_path, make):
+    folder = tmp_path / "index"
+    make(folder)
+    with pytest.raises(IndexUnavailable, match=r"no index at .*index: run `python -m ingest` first"):
+        load_index(folder, FakeEncoder())
+    assert not (folder / "versions").exists()  # reading creates nothing
+
+
+def test_index_turns_stale_when_another_ingest_publishes(tmp_path):
+    index_dir = build_fake_index(tmp_path, ARTICLES)
+    index = load_index(index_dir, FakeEncoder())
+    assert not index.is_stale()
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    (extra / "sleep.txt").write_text("Sleep Basics\n\nAdults need seven hours of sleep.\n", encoding="utf-8")
+    ingest([extra], FakeEncoder(), Settings(index_dir=index_dir, target_tokens=32))
+    assert index.is_stale()
+    assert not load_index(index_dir, FakeEncoder()).is_stale()
+    assert ask("Are twitches harmless?", index).extracts  # the loaded version still answers

@@ -1,0 +1,316 @@
+"""Retrieval's pure functions, no index: fusion, question checks, aliases, stance, cues, confidence, ranker."""
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pytest
+
+from ingest.lexical import tokenize
+from retrieval.aliases import AliasTable
+from retrieval.confidence import FEATURES as CONFIDENCE_FEATURES, Calibration, load_calibration
+from retrieval.cues import answer_types, wants_list
+from retrieval.group import stance
+from retrieval.query import MAX_QUESTION_CHARS, QuestionError, check_question
+from retrieval.ranker import FEATURES, Ranker, fit_listwise, fit_logistic
+from retrieval.search import reciprocal_rank_fusion
+
+
+# -- reciprocal rank fusion ------------------------------------------------------------------------------
+
+def test_fusion_sums_reciprocal_ranks_and_orders_by_score():
+    dense = [(1, 0.9), (2, 0.8), (3, 0.7)]
+    lexical = [(3, 12.0), (1, 4.0)]  # the scores themselves play no part, only the ranks
+    fused = reciprocal_rank_fusion([dense, lexical], k=60)
+    assert [item for item, _ in fused] == [1, 3, 2]
+    assert [score for _, score in fused] == pytest.approx([1 / 61 + 1 / 62, 1 / 63 + 1 / 61, 1 / 62])
+
+
+def test_fusion_weights_each_ranking():
+    fused = dict(reciprocal_rank_fusion([[(1, 0.0), (2, 0.0)], [(2, 0.0)]], k=1, weights=[1.0, 3.0]))
+    assert fused == pytest.approx({1: 1 / 2, 2: 1 / 3 + 3 / 2})
+
+
+def test_fusion_breaks_ties_by_id():
+    fused = reciprocal_rank_fusion([[(7, 1.0), (5, 1.0)], [(5, 1.0), (7, 1.0)]])
+    assert [item for item, _ in fused] == [5, 7]
+    assert fused[0][1] == fused[1][1]
+
+
+def test_fusion_of_nothing_is_empty():
+    assert reciprocal_rank_fusion([]) == []
+    assert reciprocal_rank_fusion([[], []]) == []
+
+
+@pytest.mark.parametrize("k", [0, -60])
+def test_fusion_refuses_k_below_one(k):
+    with pytest.raises(ValueError, match=f"k must be greater than 0, got {k}"):
+        reciprocal_rank_fusion([[(1, 1.0)]], k=k)
+
+
+def test_fusion_refuses_a_weight_count_other_than_the_ranking_count():
+    with pytest.raises(ValueError, match="got 1 weights for 2 rankings"):
+        reciprocal_rank_fusion([[(1, 1.0)], [(2, 1.0)]], weights=[1.0])
+    with pytest.raises(ValueError, match="got 3 weights for 2 rankings"):
+        reciprocal_rank_fusion([[(1, 1.0)], [(2, 1.0)]], weights=[1.0, 1.0, 1.0])
+
+
+def test_fusion_refuses_an_empty_weight_list_for_two_rankings():
+    with pytest.raises(ValueError, match="got 0 weights for 2 rankings"):
+        reciprocal_rank_fusion([[(1, 1.0)], [(2, 1.0)]], weights=[])
+
+
+# -- question checks -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("question", ["", "   ", "\n\t \r\n"])
+def test_empty_question_is_refused(question):
+    with pytest.raises(QuestionError, match="the question is empty"):
+        check_question(question)
+
+
+def test_very_long_question_is_refused_with_its_length():
+    question = "x" * 100_000
+    with pytest.raises(QuestionError, match=f"100000 characters long; please keep it under {MAX_QUESTION_CHARS}"):
+        check_question(question)
+
+
+def test_question_at_the_length_limit_passes():
+    question = "Is twitching bad" + "?" * (MAX_QUESTION_CHARS - len("Is twitching bad"))
+    assert check_question(question) == question
+
+
+@pytest.mark.parametrize("question, code, position", [
+    ("Is twitching\x07 bad?", "U+0007", 12),
+    ("\x00Is twitching bad?", "U+0000", 0),
+    ("Is it\x1b[31m MS?", "U+001B", 5),
+])
+def test_control_character_is_named_with_its_code_and_position(question, code, position):
+    with pytest.raises(QuestionError, match=re.escape(f"control character ({code} at position {position})")):
+        check_question(question)
+
+
+def test_invisible_format_characters_pasted_from_web_pages_are_dropped():
+    assert check_question("\ufeffIs twitching\u200b bad?") == "Is twitching bad?"
+
+
+@pytest.mark.parametrize("question", [
+    "¿Es el temblor muscular un síntoma de la esclerosis múltiple?",  # Spanish
+    "¿Qué causa los espasmos musculares?",
+    "Les contractions musculaires sont-elles un symptôme de la sclérose en plaques?",  # French
+    "Est-ce que la caféine provoque des tremblements?",
+    "肌肉抽搐是多发性硬化症的症状吗？",  # Chinese
+    "Мышечные подергивания — симптом рассеянного склероза?",  # Russian
+])
+def test_question_not_in_english_is_refused(question):
+    with pytest.raises(QuestionError, match="the articles are in English: please ask the question in English"):
+        check_question(question)
+
+
+@pytest.mark.parametrize("question", [
+    "Is muscle twitching a sign of MS?",
+    "Is muscel twiching a sign of MS?",  # misspelt
+    "what causes eye twitching",  # no capital, no question mark
+    "Is a café au lait spot related to NF1?",  # borrowed words
+    "How long do fasciculations last after exercise?",
+    "Is it a déjà vu or a symptom?",
+])
+def test_english_question_passes_unchanged(question):
+    assert check_question(question) == question
+
+
+def test_whitespace_is_normalised():
+    assert check_question("  What  causes\n\tmuscle\r\ntwitching?\n") == "What causes muscle twitching?"
+
+
+def test_question_without_words_is_refused():
+    with pytest.raises(QuestionError, match="has no words in it"):
+        check_question("12345 ???")
+
+
+def test_non_text_question_is_refused():
+    with pytest.raises(QuestionError, match="must be text, got int"):
+        check_question(42)
+
+
+# -- aliases ---------------------------------------------------------------------------------------------
+
+ALIAS_ROWS = [
+    ("ALS", "amyotrophic lateral sclerosis"),
+    ("Lou Gehrig disease", "ALS"),  # shares a name with the first pair: one group
+    ("fasciculations", "muscle twitches"),
+    ("muscle twitching", "fasciculations"),  # same stems as "muscle twitches": the same name
+    ("the", "ALS"),  # no content words: ignored
+]
+# In how many chunks each stem occurs: "twitch" is rarer than "muscl", so it decides whether a name matches.
+DF = {"al": 2, "muscl": 10, "twitch": 3, "fascicul": 2, "pain": 4}
+
+
+def df(stem: str) -> int:
+    return DF.get(stem, 0)
+
+
+def test_alias_pairs_sharing_a_name_join_one_group():
+    table = AliasTable.from_rows(ALIAS_ROWS)
+    assert table.groups == [
+        [("al",), ("amyotroph", "lateral", "sclerosi"), ("lou", "gehrig", "diseas")],
+        [("fascicul",), ("muscl", "twitch")],
+    ]
+    # each name keeps one way the articles wrote it
+    assert table.surfaces == [["ALS", "amyotrophic lateral sclerosis", "Lou Gehrig disease"],
+                              ["fasciculations", "muscle twitches"]]
+
+
+def test_everyday_word_reaches_the_medical_term():
+    table = AliasTable.from_rows(ALIAS_ROWS)
+    stems = tokenize(["twitching"])[0]
+    assert table.expand(stems, df) == ["fascicul", "muscl"]
+    assert table.names(stems, df) == ["fasciculations", "muscle twitches"]
+
+
+def test_a_common_word_alone_does_not_match_a_name():
+    table = AliasTable.from_rows(ALIAS_ROWS)
+    stems = tokenize(["muscle pain"])[0]  # holds "muscl" but not the name's rarest stem "twitch"
+    assert table.expand(stems, df) == []
+    assert table.names(stems, df) == []
+
+
+def test_a_name_spelt_out_is_not_offered_again():
+    table = AliasTable.from_rows(ALIAS_ROWS)
+    assert table.names(tokenize(["muscle twitches"])[0], df) == ["fasciculations"]
+    assert table.expand(tokenize(["Lou Gehrig"])[0], df) == ["al", "amyotroph", "lateral", "sclerosi", "diseas"]
+
+
+def test_no_rows_make_an_empty_table():
+    table = AliasTable.from_rows([])
+    assert table.groups == []
+    assert table.expand(["twitch"], df) == []
+
+
+# -- stance ----------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("sentence, expected", [
+    ("Twitching is a common symptom of MS.", 1),
+    ("Weakness is the hallmark of ALS.", 1),
+    ("Twitching is rarely a symptom of MS.", -1),
+    ("Fasciculations are usually not a symptom of the disease.", -1),
+    ("Twitching is a symptom of MS.", 0),  # no word of frequency either way
+    ("Twitching alone doesn't indicate ALS.", 0),  # hedged: not on its own
+    ("Twitching without other symptoms is rarely serious.", 0),
+    ("If you experience frequent spasms, see a doctor.", 0),  # conditional
+    ("When twitching is common, rest more.", 0),
+])
+def test_stance(sentence, expected):
+    assert stance(sentence) == expected
+
+
+def test_stance_of_not_uncommon_is_not_a_denial():
+    assert stance("Twitching is not uncommon in people with MS.") == 1
+
+
+# -- answer types and list questions --------------------------------------------------------------------
+
+@pytest.mark.parametrize("question, types, is_list", [
+    ("What causes muscle twitching?", ["cause"], True),
+    ("Which conditions cause twitching?", ["cause"], True),
+    ("How long do twitches last?", ["time"], False),
+    ("When should I see a doctor about twitching?", ["doctor"], False),
+    ("What is ALS?", ["definition"], False),
+    ("What does fasciculation mean?", ["definition"], False),
+    ("How do I stop eyelid twitching?", ["treatment"], False),
+    ("How is ALS diagnosed?", ["diagnosis"], False),
+    ("Is twitching a sign of MS?", ["symptoms"], False),
+    ("List the causes of cramps", ["cause"], True),
+])
+def test_answer_types_and_list_questions(question, types, is_list):
+    assert answer_types(question) == types
+    assert wants_list(question) is is_list
+
+
+def test_asking_for_symptoms_is_not_asking_for_a_definition():
+    assert answer_types("What are the symptoms of MS?") == ["symptoms"]
+
+
+def test_asking_for_symptoms_wants_a_list():
+    assert wants_list("What are the symptoms of MS?")
+
+
+# -- confidence ------------------------------------------------------------------------------------------
+
+def features(**values: float) -> dict[str, float]:
+    return {name: values.get(name, 0.0) for name in CONFIDENCE_FEATURES}
+
+
+def test_confidence_is_the_logistic_of_weighted_features():
+    calibration = Calibration((1.0, 2.0, -1.0, 0.0, 0.0), bias=-1.0, threshold=0.5)
+    assert calibration.confidence(features()) == pytest.approx(1 / (1 + np.e))
+    # z = -1 + 1 * ln 3 + 2 * 0.5 - 1 * 0 = ln 3  ->  3 / 4
+    assert calibration.confidence(features(probability=np.log(3), similarity=0.5)) == pytest.approx(0.75)
+
+
+def test_confidence_does_not_overflow():
+    calibration = Calibration((1e6, 0.0, 0.0, 0.0, 0.0), bias=0.0, threshold=0.5)
+    assert calibration.confidence(features(probability=1.0)) == pytest.approx(1.0)
+    assert calibration.confidence(features(probability=-1.0)) == pytest.approx(0.0)
+
+
+def test_calibration_saves_and_loads(tmp_path):
+    path = tmp_path / "calibration.json"
+    Calibration((0.5, 1.0, -2.0, -1.0, -0.5), 0.25, 0.6, "by hand").save(path)
+    assert load_calibration(path) == Calibration((0.5, 1.0, -2.0, -1.0, -0.5), 0.25, 0.6, "by hand")
+
+
+def test_calibration_fitted_on_other_features_is_refused(tmp_path):
+    path = tmp_path / "calibration.json"
+    path.write_text(json.dumps({"weights": [1.0, 2.0], "bias": 0.0, "threshold": 0.5,
+                                "features": ["probability", "length"]}), encoding="utf-8")
+    with pytest.raises(ValueError, match=r"fitted on features \['probability', 'length'\], this code uses"):
+        load_calibration(path)
+
+
+# -- ranker ----------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("count", [0, 1, len(FEATURES) + 1])
+def test_ranker_needs_one_weight_per_feature(count):
+    with pytest.raises(ValueError, match=f"need {len(FEATURES)} weights \\(one per feature\\), got {count}"):
+        Ranker((1.0,) * count)
+
+
+def test_ranker_scores_and_probabilities():
+    weights = tuple(1.0 if name == "coverage" else 0.0 for name in FEATURES)
+    ranker = Ranker(weights, scale=2.0, offset=-1.0)
+    rows = np.zeros((2, len(FEATURES)))
+    rows[1, FEATURES.index("coverage")] = 0.5
+    assert ranker.scores(rows).tolist() == [0.0, 0.5]
+    assert ranker.probability(rows) == pytest.approx([1 / (1 + np.e), 0.5])
+
+
+def test_fit_logistic_separates_the_positives():
+    x = np.array([[0.0], [1.0], [2.0], [3.0]])
+    y = np.array([0, 0, 1, 1])
+    weights, bias = fit_logistic(x, y)
+    scores = x @ weights + bias
+    assert weights[0] > 0
+    assert scores[2:].min() > 0 > scores[:2].max()
+
+
+def test_fit_logistic_needs_one_label_per_row():
+    with pytest.raises(ValueError, match="got 2 rows and 3 labels"):
+        fit_logistic(np.zeros((2, 1)), np.zeros(3))
+    with pytest.raises(ValueError, match="got 0 rows and 0 labels"):
+        fit_logistic(np.zeros((0, 1)), np.zeros(0))
+
+
+def test_fit_listwise_ranks_each_questions_positive_first():
+    questions = [
+        (np.array([[0.9, 0.1], [0.2, 0.8], [0.1, 0.5]]), np.array([1, 0, 0])),
+        (np.array([[0.3, 0.9], [0.7, 0.2]]), np.array([0, 1])),
+    ]
+    weights = fit_listwise(questions)
+    for x, y in questions:
+        assert int(np.argmax(x @ weights)) == int(np.argmax(y))
+
+
+def test_fit_listwise_needs_a_positive():
+    with pytest.raises(ValueError, match="no question has a positive span"):
+        fit_listwise([(np.eye(2), np.zeros(2))])
