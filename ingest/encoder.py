@@ -63,6 +63,10 @@ class SentenceTransformerEncoder:
             raise RuntimeError(f"model at {self.path} does not match its config files")
         return model
 
+    def warm_up(self) -> None:
+        """Load the weights and run them once, so the first real question does not pay for it."""
+        self.encode(["warm up"])
+
     def encode(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)

@@ -65,6 +65,9 @@ def read_metadata(directory: Path) -> dict[str, dict[str, str]]:
         bad = [k for k, v in fields.items() if not isinstance(v, str)]
         if bad:
             raise ValueError(f"{display_path(path)}: entry {name!r}: {bad} must be strings")
+        url = fields.get("url")
+        if url is not None and not re.match(r"^https?://\S+$", url):
+            raise ValueError(f"{display_path(path)}: entry {name!r}: url {url!r} must be an http:// or https:// address")
     return table
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: section vectors (sections.faiss)
 MANIFEST = "manifest.json"
 _VERSION = re.compile(r"^v(\d{6})$")
 

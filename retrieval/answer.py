@@ -11,7 +11,7 @@ from retrieval.group import DUPLICATE_OVERLAP, DUPLICATE_SIMILARITY, Group, find
 from retrieval.index import Index
 from retrieval.query import Query, check_question, parse_query
 from retrieval.ranker import Ranker, load_ranker
-from retrieval.search import hybrid_ranking
+from retrieval.search import Ranking, hybrid_ranking
 from retrieval.types import AlsoIn, Answer, Citation, Extract, Passage
 
 
@@ -84,6 +84,24 @@ def query_for(index: Index, question: str) -> Query:
                        index.encoder.is_word, documents=index.chunk_count)
 
 
+def rank_chunks(question: str, index: Index, *, depth: int = 30, settings: RetrievalSettings = RetrievalSettings(),
+                article_ids: set[str] | None = None) -> list[tuple[int, float]]:
+    """The fused chunk ranking ``answer`` starts from: (chunk id, score), best first, ``depth`` per ranking.
+
+    Raises:
+        QuestionError: see ``check_question``.
+    """
+    query = query_for(index, question)
+    return _ranking(index, query, encode_query(index, query), depth, settings, article_ids).fused
+
+
+def _ranking(index: Index, query: Query, vectors: QueryVectors, depth: int, settings: RetrievalSettings,
+             article_ids: set[str] | None) -> Ranking:
+    allowed = None if article_ids is None else np.array(sorted(index.chunk_ids_of(article_ids)), dtype=np.int64)
+    return hybrid_ranking(index, query, vectors.search, depth=depth, use_sentences=settings.use_sentences,
+                          allowed=allowed)
+
+
 @dataclass(frozen=True)
 class Retrieved:
     """Everything ``answer`` decides from: the parsed query, ranked candidates, their groups, confidence features."""
@@ -103,9 +121,7 @@ def retrieve(question: str, index: Index, *, settings: RetrievalSettings = Retri
     """
     query = query_for(index, question)
     vectors = encode_query(index, query)
-    allowed = None if article_ids is None else np.array(sorted(index.chunk_ids_of(article_ids)), dtype=np.int64)
-    ranking = hybrid_ranking(index, query, vectors.search, depth=settings.depth, use_sentences=settings.use_sentences,
-                             allowed=allowed)
+    ranking = _ranking(index, query, vectors, settings.depth, settings, article_ids)
     units, by_chunk = chunk_units(index, ranking.fused, ranking.bm25, vectors, query, chunks=settings.chunks,
                                   window=settings.window)
     candidates = extract_candidates(index, units, by_chunk, vectors, query, ranker or load_ranker(),

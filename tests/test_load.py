@@ -261,3 +261,10 @@ def test_a_single_file_path_loads_only_that_file(tmp_path):
 def test_missing_path_raises(tmp_path):
     with pytest.raises(FileNotFoundError, match="no such file or directory"):
         load(tmp_path / "nope")
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "ftp://example.org/a", "example.org/page", "https://"])
+def test_metadata_url_must_be_a_web_address(tmp_path, url):
+    (tmp_path / "metadata.toml").write_text(f'["a.txt"]\nurl = "{url}"\n', encoding="utf-8")
+    with pytest.raises(ValueError, match=r"metadata\.toml: entry 'a\.txt': url .* must be an http"):
+        read_metadata(tmp_path)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.store import IndexLocked, IndexStore, IndexUnavailable
+from ingest.store import FORMAT_VERSION, IndexLocked, IndexStore, IndexUnavailable
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,7 +33,7 @@ def test_publish_makes_a_complete_live_version(tmp_path):
     name = publish(store, "one", parent=None)
     live = store.live()
     assert (name, live.name, live.path) == ("v000001", "v000001", store.versions / "v000001")
-    assert live.manifest == {"payload": "one", "parent": None, "version": "v000001", "format_version": 1}
+    assert live.manifest == {"payload": "one", "parent": None, "version": "v000001", "format_version": FORMAT_VERSION}
     assert (live.path / "data.txt").read_text() == "one"
     assert (store.root / "CURRENT").read_text() == "v000001\n"
     assert [p.name for p in store.versions.iterdir()] == ["v000001"]  # the build directory became the version

@@ -1,0 +1,123 @@
+"""Fit the extract ranker and the abstention calibration on the dev questions: python -m evaluation.fit.
+
+1. Ranker: every candidate span of the top chunks of each answerable dev question is a row; its label says
+   whether the span contains a gold answer phrase. A logistic model over ``retrieval.ranker.FEATURES``.
+2. Calibration: with that ranker, every dev question's answer gives ``retrieval.confidence.FEATURES``;
+   label 1 for answerable. A logistic model, then the threshold that abstains on the most unanswerable
+   dev questions while falsely abstaining on at most ``--max-false`` answerable ones (the midpoint of the
+   gap between the two confidences it separates).
+
+Only the dev split is used; the test split is reported, never fitted. Writes retrieval/ranker.json and
+retrieval/calibration.json (``--dry-run`` prints instead).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from evaluation.metrics import contains_answer
+from evaluation.questions import Question, read_questions, select_split
+from ingest.load import ROOT
+from retrieval.answer import RetrievalSettings, encode_query, query_for, retrieve
+from retrieval.confidence import FEATURES as CONFIDENCE_FEATURES
+from retrieval.confidence import Calibration
+from retrieval.extract import _span, chunk_units
+from retrieval.index import Index, load_index
+from retrieval.ranker import Ranker, fit_listwise, fit_logistic
+from retrieval.search import hybrid_ranking
+
+QUESTIONS = ROOT / "evaluation" / "questions.jsonl"
+
+
+def ranker_rows(index: Index, questions: list[Question], settings: RetrievalSettings
+                ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per answerable question: feature rows of its candidate spans and 0/1 labels from the gold phrases."""
+    grouped = []
+    for question in questions:
+        if question.unanswerable:
+            continue
+        query = query_for(index, question.question)
+        vectors = encode_query(index, query)
+        ranking = hybrid_ranking(index, query, vectors.search, depth=settings.depth,
+                                 use_sentences=settings.use_sentences)
+        units, by_chunk = chunk_units(index, ranking.fused, ranking.bm25, vectors, query, chunks=settings.chunks,
+                                      window=settings.window)
+        rows, labels = [], []
+        for unit in units:
+            span = _span(index, by_chunk[unit.chunk_id], unit)
+            text = index.article_text(span[0].article_id)[span[0].start:span[-1].end]
+            rows.append(unit.features)
+            labels.append(float(contains_answer(text, question.answers)))
+        if rows:
+            grouped.append((np.array(rows), np.array(labels)))
+    return grouped
+
+
+def choose_threshold(confidences: np.ndarray, answerable: np.ndarray, max_false: int) -> float:
+    """The threshold abstaining on the most unanswerable questions with at most ``max_false`` false
+    abstentions; midway between the confidences on either side of it."""
+    best, best_caught = 0.0, -1
+    for candidate in np.unique(confidences):
+        abstain = confidences < candidate
+        false = int((abstain & answerable).sum())
+        caught = int((abstain & ~answerable).sum())
+        if false <= max_false and caught > best_caught:
+            best, best_caught = float(candidate), caught
+    below = confidences[confidences < best]
+    return (best + float(below.max())) / 2 if len(below) else best
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m evaluation.fit", description=__doc__.split("\n")[0])
+    parser.add_argument("--index", type=Path, default=ROOT / "index")
+    parser.add_argument("--questions", type=Path, default=QUESTIONS)
+    parser.add_argument("--l2-ranker", type=float, default=1.0, help="ridge penalty of the ranker (default 1.0)")
+    parser.add_argument("--l2-calibration", type=float, default=0.3,
+                        help="ridge penalty of the calibration (default 0.3)")
+    parser.add_argument("--max-false", type=int, default=1, help="false abstentions allowed on dev (default 1)")
+    parser.add_argument("--dry-run", action="store_true", help="print the fitted models, write nothing")
+    args = parser.parse_args(argv)
+    index = load_index(args.index)
+    dev = select_split(read_questions(args.questions), "dev")
+    settings = RetrievalSettings()
+    grouped = ranker_rows(index, dev, settings)
+    weights = fit_listwise(grouped, l2=args.l2_ranker)
+    x = np.vstack([rows for rows, _ in grouped])
+    y = np.concatenate([labels for _, labels in grouped])
+    (scale,), offset = fit_logistic((x @ weights)[:, None], y, l2=0.0)
+    ranker = Ranker(tuple(float(w) for w in weights), float(scale), offset,
+                    f"listwise softmax ranking (L2 {args.l2_ranker}) over {len(y)} candidate spans of {len(grouped)} answerable "
+                    f"dev questions ({int(y.sum())} contain a gold phrase), Platt-scaled to probabilities; "
+                    "python -m evaluation.fit")
+    features, answerable = [], []
+    for question in dev:
+        retrieved = retrieve(question.question, index, settings=settings, ranker=ranker)
+        features.append([retrieved.features[f] for f in CONFIDENCE_FEATURES])
+        answerable.append(not question.unanswerable)
+    fx, fy = np.array(features), np.array(answerable)
+    c_weights, c_bias = fit_logistic(fx, fy.astype(float), l2=args.l2_calibration)
+    fitted = Calibration(tuple(float(w) for w in c_weights), c_bias, 0.0)
+    confidences = np.array([fitted.confidence(dict(zip(CONFIDENCE_FEATURES, row))) for row in fx])
+    threshold = choose_threshold(confidences, fy, args.max_false)
+    abstain = confidences < threshold
+    calibration = Calibration(
+        fitted.weights, fitted.bias, round(threshold, 6),
+        f"logistic regression (L2 {args.l2_calibration}) on {len(fy)} dev questions ({int((~fy).sum())} unanswerable); threshold "
+        f"chosen to abstain on the most unanswerable dev questions with at most {args.max_false} false abstention(s): "
+        f"{int((abstain & ~fy).sum())}/{int((~fy).sum())} abstained, {int((abstain & fy).sum())} false; "
+        "python -m evaluation.fit")
+    if args.dry_run:
+        print(json.dumps({"ranker": ranker.__dict__, "calibration": calibration.__dict__}, indent=1, default=list))
+        return 0
+    ranker.save()
+    calibration.save()
+    print(f"ranker: {ranker.method}\ncalibration: {calibration.method}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,15 @@
+# Sourced by run-app.sh and run-tests.sh: make .venv/ and install the given requirements file into it,
+# skipping pip when that file (and those it includes) have not changed since the last install.
+requirements="$1"
+if [ ! -x .venv/bin/python ]; then
+    python3 -m venv .venv
+    .venv/bin/python -m pip install -q --upgrade pip
+fi
+stamp=".venv/.installed-$(basename "$requirements")"
+digest=$(cat "$requirements" requirements.txt | sha256sum | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$digest" ]; then
+    # torch==2.13.0 comes from the machine's local CPU wheel; see requirements.txt
+    .venv/bin/python -m pip install -q -r "$requirements"
+    echo "$digest" > "$stamp"
+fi
+export HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
