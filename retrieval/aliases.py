@@ -5,74 +5,75 @@ from collections.abc import Callable
 
 from ingest.lexical import tokenize
 
+Name = tuple[str, ...]  # a name as its stems: "muscle twitches" -> ("muscl", "twitch")
+
 
 class AliasTable:
-    """Groups of names the articles define as equivalent ("muscle twitches" = "fasciculations").
+    """Names the articles define as the same thing ("muscle twitches" = "fasciculations"), pair by pair.
 
-    A name matches a query when the query holds at least half of the name's stems, including its rarest
-    one, so "twitching" matches "muscle twitches" but "muscle pain" does not.
+    Only direct pairs are used, never chains of them: across thousands of articles, chains join unrelated
+    names ("cataracts" = "eye" = "jaundice"). A name matches a query when the query holds at least half of
+    the name's stems, including its rarest one, so "twitching" matches "muscle twitches" but "muscle pain"
+    does not.
     """
 
-    def __init__(self, groups: list[list[tuple[str, ...]]], surfaces: list[list[str]] | None = None) -> None:
-        self.groups = groups
-        self.surfaces = surfaces or [[" ".join(name) for name in names] for names in groups]
-        self._by_stem: dict[str, list[int]] = {}
-        for number, names in enumerate(groups):
-            for name in names:
-                for stem in name:
-                    self._by_stem.setdefault(stem, []).append(number)
+    def __init__(self, aliases: dict[Name, set[Name]], surfaces: dict[Name, str]) -> None:
+        self.aliases = aliases
+        self.surfaces = surfaces
+        self._by_stem: dict[str, set[Name]] = {}
+        for name in aliases:
+            for stem in name:
+                self._by_stem.setdefault(stem, set()).add(name)
 
     @classmethod
     def from_rows(cls, rows: list[tuple[str, str]]) -> AliasTable:
-        """Build from (term, alias) pairs: names with the same stems are one node, and pairs sharing a node join
-        one group (union-find). Each name keeps the first way the articles wrote it."""
+        """Build from (term, alias) pairs. Names with the same stems are one name; each keeps the first way
+        the articles wrote it."""
         names = sorted({name for row in rows for name in row})
         stems = {name: tuple(tokens) for name, tokens in zip(names, tokenize(names))} if names else {}
-        surface: dict[tuple[str, ...], str] = {}
+        surfaces: dict[Name, str] = {}
         for name in names:
             if stems[name]:
-                surface.setdefault(stems[name], name)
-        parent = {node: node for node in surface}
-
-        def find(node: tuple[str, ...]) -> tuple[str, ...]:
-            while parent[node] != node:
-                parent[node] = parent[parent[node]]
-                node = parent[node]
-            return node
-
+                surfaces.setdefault(stems[name], name)
+        aliases: dict[Name, set[Name]] = {}
         for term, alias in rows:
-            if stems.get(term) and stems.get(alias):
-                parent[find(stems[term])] = find(stems[alias])
-        groups: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
-        for node in sorted(surface):
-            groups.setdefault(find(node), []).append(node)
-        kept = [nodes for nodes in groups.values() if len(nodes) > 1]
-        return cls(kept, [[surface[node] for node in nodes] for nodes in kept])
+            a, b = stems.get(term), stems.get(alias)
+            if a and b and a != b:
+                aliases.setdefault(a, set()).add(b)
+                aliases.setdefault(b, set()).add(a)
+        return cls(aliases, surfaces)
 
-    def matched(self, query_stems: list[str], document_frequency: Callable[[str], int]) -> list[int]:
-        """Numbers of the groups one of whose names the query holds."""
+    def names_with(self, stem: str) -> set[Name]:
+        """The names (that have aliases) holding ``stem``."""
+        return self._by_stem.get(stem, set())
+
+    def matched(self, query_stems: list[str], document_frequency: Callable[[str], int]) -> list[Name]:
+        """The names (with aliases) that the query mentions."""
         present = set(query_stems)
-        candidates = {g for stem in present for g in self._by_stem.get(stem, ())}
-        return [n for n in sorted(candidates)
-                if any(_matches(name, present, document_frequency) for name in self.groups[n])]
+        candidates = {name for stem in present for name in self._by_stem.get(stem, ())}
+        return sorted(name for name in candidates if _matches(name, present, document_frequency))
+
+    def _aliases_of_matched(self, query_stems: list[str], document_frequency: Callable[[str], int]) -> list[Name]:
+        present = set(query_stems)
+        found: list[Name] = []
+        for name in self.matched(query_stems, document_frequency):
+            found.extend(a for a in sorted(self.aliases[name]) if a not in found and not set(a) <= present)
+        return found
 
     def expand(self, query_stems: list[str], document_frequency: Callable[[str], int]) -> list[str]:
-        """Stems to add to a query: the other names of every group one of whose names the query holds."""
+        """Stems to add to a query: those of the aliases of every name it mentions."""
         present = set(query_stems)
         added: list[str] = []
-        for number in self.matched(query_stems, document_frequency):
-            for name in self.groups[number]:
-                added.extend(s for s in name if s not in present and s not in added)
+        for alias in self._aliases_of_matched(query_stems, document_frequency):
+            added.extend(s for s in alias if s not in present and s not in added)
         return added
 
     def names(self, query_stems: list[str], document_frequency: Callable[[str], int]) -> list[str]:
-        """The names, as written in the articles, of the groups the query matches but does not spell out."""
-        present = set(query_stems)
-        return [surface for number in self.matched(query_stems, document_frequency)
-                for name, surface in zip(self.groups[number], self.surfaces[number]) if not set(name) <= present]
+        """Those aliases as the articles write them ("fasciculations"), for the dense query."""
+        return [self.surfaces[a] for a in self._aliases_of_matched(query_stems, document_frequency)]
 
 
-def _matches(name: tuple[str, ...], present: set[str], document_frequency: Callable[[str], int]) -> bool:
+def _matches(name: Name, present: set[str], document_frequency: Callable[[str], int]) -> bool:
     found = [s for s in name if s in present]
     if 2 * len(found) < len(name):
         return False

@@ -12,6 +12,7 @@ import numpy as np
 
 from ingest.chunk import split_sentences
 from ingest.lexical import tokenize
+from retrieval.aliases import AliasTable
 from retrieval.extract import Candidate
 
 # Two spans say the same thing when their vectors are this close AND they share this share of their words:
@@ -106,7 +107,7 @@ def stance(text: str) -> int:
     return 1 if _AFFIRMS.search(text) else 0
 
 
-def _subjects(terms: list[str], alias_groups: list[list[tuple[str, ...]]]) -> list[list[tuple[str, ...]]]:
+def _subjects(terms: list[str], aliases: AliasTable) -> list[list[tuple[str, ...]]]:
     """The subjects a question is about, each as the names (stem tuples) that count as naming it.
 
     Terms that are words of one alias name ("cramp fasciculation syndrome") form one subject; a subject with
@@ -114,19 +115,18 @@ def _subjects(terms: list[str], alias_groups: list[list[tuple[str, ...]]]) -> li
     """
     subjects: list[list[tuple[str, ...]]] = []
     used: set[str] = set()
+    present = set(terms)
     for term in terms:
         if term in _RELATION_WORDS or term in used:
             continue
-        # the alias groups one of whose names the question spells out in full and that holds this term
-        present = set(terms)
-        groups = [g for g in alias_groups if any(term in name and set(name) <= present for name in g)]
-        if not groups:
+        spelled = [name for name in aliases.names_with(term) if set(name) <= present]  # names the question spells out
+        if not spelled:
             subjects.append([(term,)])
             used.add(term)
             continue
-        together = max((n for g in groups for n in g if term in n and set(n) <= present), key=len)
+        together = max(spelled, key=len)
         used.update(together)
-        subjects.append([together, *(name for g in groups for name in g)])
+        subjects.append([together, *spelled, *sorted({a for name in spelled for a in aliases.aliases[name]})])
     return subjects
 
 
@@ -143,8 +143,8 @@ def _side(text: str, subjects: list[list[tuple[str, ...]]]) -> int:
     return 0
 
 
-def find_disagreement(question: str, groups: list[Group], terms: list[str],
-                      alias_groups: list[list[tuple[str, ...]]], *, min_probability: float
+def find_disagreement(question: str, groups: list[Group], terms: list[str], aliases: AliasTable, *,
+                      min_probability: float
                       ) -> tuple[Group, Group] | None:
     """The best (affirming, denying) pair of groups from different articles about all the question's subjects,
     on a question asking whether something is so; None when the articles do not disagree.
@@ -155,7 +155,7 @@ def find_disagreement(question: str, groups: list[Group], terms: list[str],
     """
     if not _ASKS_WHETHER.search(question):
         return None
-    subjects = _subjects(terms, alias_groups)
+    subjects = _subjects(terms, aliases)
     if len(subjects) < 2:  # a disagreement is about how two things relate ("twitching" and "MS")
         return None
     voting = [(g, side) for g in groups if g.head.probability >= min_probability and (side := _side(g.head.text, subjects))]

@@ -132,7 +132,6 @@ def parse_query(text: str, vocabulary: dict[str, int], df: np.ndarray, aliases,
     expanded = [s for s in aliases.expand(terms, document_frequency) if s in vocabulary]
     # The topic: words the articles define names for, or use in at least a fifth of their chunks. What the
     # question asks beyond its topic (its focus) is what an answer must match, not just the topic.
-    named = {stem for group in aliases.groups for name in group for stem in name}
     common = max(1, int(0.2 * documents))
-    topic = [w for w, t in zip(words, terms) if t in named or document_frequency(t) >= common]
+    topic = [w for w, t in zip(words, terms) if aliases.names_with(t) or document_frequency(t) >= common]
     return Query(text, terms, unknown, expanded, aliases.names(terms, document_frequency), topic, written)

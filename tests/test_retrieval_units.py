@@ -137,7 +137,7 @@ def test_non_text_question_is_refused():
 
 ALIAS_ROWS = [
     ("ALS", "amyotrophic lateral sclerosis"),
-    ("Lou Gehrig disease", "ALS"),  # shares a name with the first pair: one group
+    ("Lou Gehrig disease", "ALS"),  # shares a name with the first pair, but pairs are never chained
     ("fasciculations", "muscle twitches"),
     ("muscle twitching", "fasciculations"),  # same stems as "muscle twitches": the same name
     ("the", "ALS"),  # no content words: ignored
@@ -150,22 +150,25 @@ def df(stem: str) -> int:
     return DF.get(stem, 0)
 
 
-def test_alias_pairs_sharing_a_name_join_one_group():
+def test_alias_pairs_are_kept_pair_by_pair_in_both_directions():
     table = AliasTable.from_rows(ALIAS_ROWS)
-    assert table.groups == [
-        [("al",), ("amyotroph", "lateral", "sclerosi"), ("lou", "gehrig", "diseas")],
-        [("fascicul",), ("muscl", "twitch")],
-    ]
+    assert table.aliases == {
+        ("al",): {("amyotroph", "lateral", "sclerosi"), ("lou", "gehrig", "diseas")},
+        ("amyotroph", "lateral", "sclerosi"): {("al",)},  # not "Lou Gehrig disease": no chains
+        ("lou", "gehrig", "diseas"): {("al",)},
+        ("fascicul",): {("muscl", "twitch")},
+        ("muscl", "twitch"): {("fascicul",)},
+    }
     # each name keeps one way the articles wrote it
-    assert table.surfaces == [["ALS", "amyotrophic lateral sclerosis", "Lou Gehrig disease"],
-                              ["fasciculations", "muscle twitches"]]
+    assert table.surfaces[("muscl", "twitch")] == "muscle twitches"
+    assert table.names_with("twitch") == {("muscl", "twitch")}
 
 
 def test_everyday_word_reaches_the_medical_term():
     table = AliasTable.from_rows(ALIAS_ROWS)
     stems = tokenize(["twitching"])[0]
-    assert table.expand(stems, df) == ["fascicul", "muscl"]
-    assert table.names(stems, df) == ["fasciculations", "muscle twitches"]
+    assert table.expand(stems, df) == ["fascicul"]
+    assert table.names(stems, df) == ["fasciculations"]
 
 
 def test_a_common_word_alone_does_not_match_a_name():
@@ -178,12 +181,13 @@ def test_a_common_word_alone_does_not_match_a_name():
 def test_a_name_spelt_out_is_not_offered_again():
     table = AliasTable.from_rows(ALIAS_ROWS)
     assert table.names(tokenize(["muscle twitches"])[0], df) == ["fasciculations"]
-    assert table.expand(tokenize(["Lou Gehrig"])[0], df) == ["al", "amyotroph", "lateral", "sclerosi", "diseas"]
+    assert table.expand(tokenize(["Lou Gehrig"])[0], df) == ["al"]
+    assert table.names(tokenize(["ALS"])[0], df) == ["amyotrophic lateral sclerosis", "Lou Gehrig disease"]
 
 
 def test_no_rows_make_an_empty_table():
     table = AliasTable.from_rows([])
-    assert table.groups == []
+    assert table.aliases == {}
     assert table.expand(["twitch"], df) == []
 
 
