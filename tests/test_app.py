@@ -317,7 +317,7 @@ def hostile_index(tmp_path_factory) -> Path:
         "Eyelid twitching can follow poor sleep <img src=x onerror=alert(1)> and too much coffee.\n", encoding="utf-8")
     (corpus / "metadata.toml").write_text(
         '["hostile.txt"]\ntitle = "Twitching <img src=x onerror=alert(1)> & more"\nsite = "<b>Evil</b> site"\n'
-        'url = "javascript:alert(1)"\n', encoding="utf-8")
+        'url = "https://example.org/\\"><script>alert(1)</script>"\n', encoding="utf-8")  # ingest refuses javascript:
     return build_index(corpus, root / "index")
 
 
@@ -331,6 +331,7 @@ def test_markup_in_articles_is_shown_as_text(monkeypatch, hostile_index):
                     "&lt;b&gt;Evil&lt;/b&gt; site", "Twitching &lt;img src=x onerror=alert(1)&gt; &amp; more"):
         assert escaped in text
     assert not RAW_TAGS.search(text) and "<b>" not in text and "javascript:" not in text
+    assert '"><script>' not in text  # the url, quotes and all, stays inside its attribute
     assert '<div class="qa-article">' in text  # the whole-article view was checked too
 
 
