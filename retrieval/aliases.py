@@ -51,7 +51,7 @@ class AliasTable:
         """The names (with aliases) that the query mentions."""
         present = set(query_stems)
         candidates = {name for stem in present for name in self._by_stem.get(stem, ())}
-        return sorted(name for name in candidates if _matches(name, present, document_frequency))
+        return sorted(name for name in candidates if name_matches(name, present, document_frequency))
 
     def _aliases_of_matched(self, query_stems: list[str], document_frequency: Callable[[str], int]) -> list[Name]:
         present = set(query_stems)
@@ -73,7 +73,9 @@ class AliasTable:
         return [self.surfaces[a] for a in self._aliases_of_matched(query_stems, document_frequency)]
 
 
-def _matches(name: Name, present: set[str], document_frequency: Callable[[str], int]) -> bool:
+def name_matches(name: Name, present: set[str], document_frequency: Callable[[str], int]) -> bool:
+    """True when ``present`` (stems of a question or sentence) holds at least half of the name's stems,
+    including its rarest one ("MS twitching" names "muscle twitching"; "muscle pain" does not)."""
     found = [s for s in name if s in present]
     if 2 * len(found) < len(name):
         return False

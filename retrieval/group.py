@@ -6,13 +6,14 @@ and rarity words against frequency words, on spans that speak about the same sub
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ingest.chunk import split_sentences
 from ingest.lexical import tokenize
-from retrieval.aliases import AliasTable
+from retrieval.aliases import AliasTable, name_matches
 from retrieval.extract import Candidate
 
 # Two spans say the same thing when their vectors are this close AND they share this share of their words:
@@ -26,14 +27,19 @@ _DENIES = re.compile(
     r"considered|linked|associated|related|a (?:primary |common )?(?:symptom|sign))|(?:usually|generally|typically) not|"
     r"isn't|aren't|doesn't|don't|does not|do not|is not|are not|cannot|can't)\b", re.IGNORECASE)
 _AFFIRMS = re.compile(
-    r"\b(?:common|commonly|frequently|often|typical|typically|hallmark|characteristic|direct result|"
+    r"\b(?:common|commonly|frequently|often|hallmark|characteristic|direct result|"
     r"one of the (?:more |most )?common)\b", re.IGNORECASE)
 _DOUBLE_NEGATIVE = re.compile(r"\bnot (?:uncommon|unusual|rare|infrequent)\b", re.IGNORECASE)  # "not uncommon" = common
+_LIKE = re.compile(r"\b[\w-]+-like\b", re.IGNORECASE)
 _CONDITIONAL = re.compile(r"^\s*(?:if|when|while|whether|unless)\b", re.IGNORECASE)
-# Questions that ask whether something is so (yes/no, or how common): only these can be disagreed on.
+# Questions that ask whether something is so (yes/no, or how common): only these can be disagreed on. A
+# question with no question word at all ("ms twitch?", "scared my twitches mean MS") asks whether, too, unless
+# it is a request ("Tell me about ...").
 _ASKS_WHETHER = re.compile(
     r"^\s*(?:is|are|does|do|can|could|will|would|should|has|have|was|were|did|may|might)\b|"
-    r"\bhow (?:common|often|likely|rare|frequent|usual)\b", re.IGNORECASE)
+    r"\bhow (?:common|often|likely|rare|frequent|usual)\b|"
+    r"^(?!.*\b(?:what|whats|why|how|when|where|which|who|whom|whose)\b)"
+    r"(?!\s*(?:please\s+)?(?:tell|explain|describe|list|give|show|define)\b)", re.IGNORECASE)
 # Qualifiers that turn a denial into "not on its own", which does not contradict "it is a symptom".
 _HEDGED = re.compile(r"\b(?:alone|by itself|on its own|in isolation|without other symptoms|isolated)\b",
                      re.IGNORECASE)
@@ -130,21 +136,24 @@ def _subjects(terms: list[str], aliases: AliasTable) -> list[list[tuple[str, ...
     return subjects
 
 
-def _names(stems: set[str], names: list[tuple[str, ...]]) -> bool:
-    return any(set(name) <= stems for name in names)
+def _names(stems: set[str], names: list[tuple[str, ...]], document_frequency: Callable[[str], int]) -> bool:
+    return any(name_matches(name, stems, document_frequency) for name in names)
 
 
-def _side(text: str, subjects: list[list[tuple[str, ...]]]) -> int:
-    """The stance of the first sentence of ``text`` that names every subject and takes a side (0 if none)."""
+def _side(text: str, subjects: list[list[tuple[str, ...]]], document_frequency: Callable[[str], int]) -> int:
+    """The stance of the first sentence of ``text`` that names every subject and takes a side (0 if none).
+
+    "Twitch-like spasticity" names spasticity, not twitching: words ending in "-like" do not name a subject.
+    """
     sentences = [text[start:end] for start, end in split_sentences(text)]
-    for sentence, stems in zip(sentences, tokenize(sentences)):
-        if all(_names(set(stems), names) for names in subjects) and (side := stance(sentence)):
+    for sentence, stems in zip(sentences, tokenize([_LIKE.sub(" ", s) for s in sentences])):
+        if all(_names(set(stems), names, document_frequency) for names in subjects) and (side := stance(sentence)):
             return side
     return 0
 
 
-def find_disagreement(question: str, groups: list[Group], terms: list[str], aliases: AliasTable, *,
-                      min_probability: float
+def find_disagreement(question: str, groups: list[Group], terms: list[str], aliases: AliasTable,
+                      document_frequency: Callable[[str], int], *, min_probability: float
                       ) -> tuple[Group, Group] | None:
     """The best (affirming, denying) pair of groups from different articles about all the question's subjects,
     on a question asking whether something is so; None when the articles do not disagree.
@@ -158,7 +167,7 @@ def find_disagreement(question: str, groups: list[Group], terms: list[str], alia
     subjects = _subjects(terms, aliases)
     if len(subjects) < 2:  # a disagreement is about how two things relate ("twitching" and "MS")
         return None
-    voting = [(g, side) for g in groups if g.head.probability >= min_probability and (side := _side(g.head.text, subjects))]
+    voting = [(g, side) for g in groups if g.head.probability >= min_probability and (side := _side(g.head.text, subjects, document_frequency))]
     articles = {id(g): {g.head.article_id, *(o.article_id for o in g.others)} for g, _ in voting}
     pairs = [(a, d) for a, side_a in voting if side_a > 0 for d, side_d in voting if side_d < 0
              if not articles[id(a)] & articles[id(d)]]

@@ -91,6 +91,11 @@ class Index:
             for row in self.db.execute("SELECT id, title, path, url, site, date, ingested_at FROM articles")
         }
 
+    def df(self, stem: str) -> int:
+        """In how many chunks ``stem`` occurs (0 if never)."""
+        row = self.vocabulary.get(stem)
+        return 0 if row is None else int(self.document_frequency[row])
+
     def is_stale(self) -> bool:
         """True when another version has been published since this one was loaded."""
         return IndexStore(self.root).live_name() != self.version
