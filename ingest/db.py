@@ -1,7 +1,7 @@
-"""What one index version holds: SQLite rows and FAISS vectors that share ids, changed together.
+"""What one index version holds: SQLite rows and vectors that share ids, changed together.
 
-Chunk and sentence ids are SQLite rowids (never reused) and also the FAISS ids, so deleting an article removes
-exactly its rows and its vectors; ``check()`` verifies the two stores agree.
+Chunk and sentence ids are SQLite rowids (never reused) and also the vectors' ids, so deleting an article
+removes exactly its rows and its vectors; ``check()`` verifies the two stores agree.
 """
 from __future__ import annotations
 
@@ -10,19 +10,19 @@ import sqlite3
 import time
 from pathlib import Path
 
-import faiss
 import numpy as np
 
 from ingest.aliases import Alias
 from ingest.types import Article, Chunk, Sentence, text_hash
+from ingest.vectors import Segments
 
 DB = "meta.sqlite"
-# Each kind of vector: its FAISS file, and the table and column holding the hash of the text it embeds.
-# Section vectors (the heading a chunk sits under, or the title) share the chunk's id.
+# Each kind of vector: the table and column holding the hash of the text it embeds. Section vectors (the
+# heading a chunk sits under, or the title) share the chunk's id.
 VECTORS = {
-    "chunks": ("chunks.faiss", "chunks", "embed_hash"),
-    "sentences": ("sentences.faiss", "sentences", "embed_hash"),
-    "sections": ("sections.faiss", "chunks", "section_hash"),
+    "chunks": ("chunks", "embed_hash"),
+    "sentences": ("sentences", "embed_hash"),
+    "sections": ("chunks", "section_hash"),
 }
 
 SCHEMA = """
@@ -32,7 +32,8 @@ CREATE TABLE articles (
 CREATE TABLE chunks (
     id INTEGER PRIMARY KEY AUTOINCREMENT, article_id TEXT NOT NULL, ordinal INTEGER NOT NULL,
     start INTEGER NOT NULL, "end" INTEGER NOT NULL, section TEXT NOT NULL, text TEXT NOT NULL,
-    embed_text TEXT NOT NULL, n_tokens INTEGER NOT NULL, embed_hash TEXT NOT NULL, section_hash TEXT NOT NULL);
+    embed_text TEXT NOT NULL, n_tokens INTEGER NOT NULL, embed_hash TEXT NOT NULL, section_hash TEXT NOT NULL,
+    stems TEXT NOT NULL);
 CREATE INDEX chunks_article ON chunks(article_id);
 CREATE INDEX chunks_hash ON chunks(embed_hash);
 CREATE INDEX chunks_section_hash ON chunks(section_hash);
@@ -56,25 +57,29 @@ def connect_readonly(path: Path) -> sqlite3.Connection:
     return conn
 
 
-def read_vectors(index: faiss.IndexIDMap2) -> tuple[np.ndarray, np.ndarray]:
-    """(ids, vectors) stored in an ``IndexIDMap2`` over a flat index, in insertion order."""
-    ids = faiss.vector_to_array(index.id_map).astype(np.int64)
-    flat = faiss.downcast_index(index.index)
-    vectors = faiss.rev_swig_ptr(flat.get_xb(), flat.ntotal * flat.d).reshape(flat.ntotal, flat.d).copy()
-    return ids, vectors
+def section_text(article: Article, chunk: Chunk) -> str:
+    """What a chunk's section vector embeds: its heading, or the article's title when it has none."""
+    return chunk.section or article.title
+
+
+def open_segments(path: Path, manifest: dict) -> dict[str, Segments]:
+    """The vector segments of a published version, by kind."""
+    entries = manifest.get("vectors", {})
+    return {kind: Segments.open(path, kind, entries.get(kind)) for kind in VECTORS}
 
 
 class VersionWriter:
-    """Builds one version directory, optionally starting from a copy of the previous version."""
+    """Builds one version directory, optionally starting from the previous version (whose vector segments
+    are hard-linked, never copied or changed)."""
 
-    def __init__(self, path: Path, dimension: int, *, base: Path | None = None) -> None:
+    def __init__(self, path: Path, *, base: Path | None = None, base_manifest: dict | None = None) -> None:
         self.path = path
-        self.dimension = dimension
         if base is not None:
             shutil.copyfile(base / DB, path / DB)
-            self.vectors = {kind: faiss.read_index(str(base / file)) for kind, (file, _, _) in VECTORS.items()}
+            self.segments = {k: s.link_into(path) for k, s in open_segments(base, base_manifest or {}).items()}
         else:
-            self.vectors = {kind: faiss.IndexIDMap2(faiss.IndexFlatIP(dimension)) for kind in VECTORS}
+            self.segments = {kind: Segments(path, kind) for kind in VECTORS}
+        self._new: dict[str, tuple[list[np.ndarray], list[np.ndarray]]] = {kind: ([], []) for kind in VECTORS}
         self.db = sqlite3.connect(path / DB)
         # The build directory is thrown away on failure, so no journal is needed; publish() fsyncs the files.
         self.db.execute("PRAGMA journal_mode=OFF")
@@ -82,34 +87,24 @@ class VersionWriter:
         if base is None:
             self.db.executescript(SCHEMA)
 
-    def article_ids(self) -> list[str]:
-        return [row[0] for row in self.db.execute("SELECT id FROM articles ORDER BY id")]
-
-    def load_article(self, article_id: str) -> Article:
-        row = self.db.execute(
-            "SELECT id, title, text, path, format, url, site, date FROM articles WHERE id = ?", (article_id,)
-        ).fetchone()
-        return Article(*row)
-
     def delete_articles(self, article_ids: list[str]) -> None:
         """Remove articles with their chunks, sentences, aliases and vectors."""
         for start in range(0, len(article_ids), 500):
             batch = article_ids[start:start + 500]
             marks = ",".join("?" * len(batch))
-            for kind, (_, table, _) in VECTORS.items():
+            for kind, (table, _) in VECTORS.items():
                 ids = [r[0] for r in self.db.execute(f"SELECT id FROM {table} WHERE article_id IN ({marks})", batch)]
-                if ids:
-                    self.vectors[kind].remove_ids(np.asarray(ids, dtype=np.int64))
+                self.segments[kind].delete(ids)
             for table, column in (("sentences", "article_id"), ("chunks", "article_id"), ("aliases", "article_id"),
                                   ("articles", "id")):
                 self.db.execute(f"DELETE FROM {table} WHERE {column} IN ({marks})", batch)
 
     def add_article(
         self, article: Article, chunks: list[Chunk], sentences: list[Sentence], aliases: list[Alias],
-        vectors: dict[str, np.ndarray],
+        vectors: dict[str, np.ndarray], stems: list[list[str]],
     ) -> None:
-        """Insert one article. ``vectors["chunks"]`` and ``vectors["sections"]`` follow ``chunks``,
-        ``vectors["sentences"]`` follows ``sentences``."""
+        """Insert one article. ``vectors["chunks"]``, ``vectors["sections"]`` and ``stems`` (BM25 tokens of each
+        chunk's embedded text) follow ``chunks``; ``vectors["sentences"]`` follows ``sentences``."""
         now = time.strftime("%Y-%m-%dT%H:%M:%S%z")
         self.db.execute(
             "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?)",
@@ -117,12 +112,12 @@ class VersionWriter:
              article.text, article.content_hash, now),
         )
         chunk_ids = []
-        for chunk in chunks:
+        for chunk, tokens in zip(chunks, stems):
             cursor = self.db.execute(
                 'INSERT INTO chunks (article_id, ordinal, start, "end", section, text, embed_text, n_tokens, embed_hash, '
-                "section_hash) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                "section_hash, stems) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 (article.id, chunk.ordinal, chunk.start, chunk.end, chunk.section, chunk.text, chunk.embed_text,
-                 chunk.n_tokens, text_hash(chunk.embed_text), text_hash(section_text(article, chunk))),
+                 chunk.n_tokens, text_hash(chunk.embed_text), text_hash(section_text(article, chunk)), " ".join(tokens)),
             )
             chunk_ids.append(cursor.lastrowid)
         sentence_ids = []
@@ -139,52 +134,56 @@ class VersionWriter:
             [(a.term, a.alias, a.article_id, a.start, a.end) for a in aliases],
         )
         ids = {"chunks": chunk_ids, "sections": chunk_ids, "sentences": sentence_ids}
-        for kind, index in self.vectors.items():
+        for kind, (new_ids, new_vectors) in self._new.items():
             if ids[kind]:
-                index.add_with_ids(vectors[kind], np.asarray(ids[kind], dtype=np.int64))
+                new_ids.append(np.asarray(ids[kind], dtype=np.int64))
+                new_vectors.append(np.asarray(vectors[kind], dtype=np.float32))
 
     def reusable_vectors(self, hashes: dict[str, set[str]]) -> dict[str, dict[str, np.ndarray]]:
         """Vectors this version already holds for the given hashes (call before deleting what changed)."""
-        return {kind: vectors_by_hash(self.db, self.vectors[kind], kind, wanted) for kind, wanted in hashes.items()}
+        return {kind: vectors_by_hash(self.db, self.segments[kind], kind, wanted) for kind, wanted in hashes.items()}
 
-    def chunk_texts(self) -> tuple[list[int], list[str]]:
-        """Ids and embedded texts of all chunks, in id order (for the lexical index)."""
-        rows = self.db.execute("SELECT id, embed_text FROM chunks ORDER BY id").fetchall()
-        return [r[0] for r in rows], [r[1] for r in rows]
+    def chunk_stems(self) -> tuple[list[int], list[list[str]]]:
+        """Ids and BM25 tokens of all chunks, in id order (for the lexical index)."""
+        rows = self.db.execute("SELECT id, stems FROM chunks ORDER BY id").fetchall()
+        return [r[0] for r in rows], [r[1].split() for r in rows]
 
     def counts(self) -> dict[str, int]:
         return {table: self.db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
                 for table in ("articles", "chunks", "sentences", "aliases")}
 
+    def _pending_ids(self, kind: str) -> np.ndarray:
+        parts = self._new[kind][0]
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
     def check(self) -> None:
-        """Raise if SQLite and FAISS disagree on which chunks, sections and sentences exist."""
-        for kind, (_, table, _) in VECTORS.items():
+        """Raise if SQLite and the vectors disagree on which chunks, sections and sentences exist."""
+        for kind, (table, _) in VECTORS.items():
             rows = {r[0] for r in self.db.execute(f"SELECT id FROM {table}")}
-            ids = set(faiss.vector_to_array(self.vectors[kind].id_map).tolist())
+            ids = set(self.segments[kind].live_ids().tolist()) | set(self._pending_ids(kind).tolist())
             if rows != ids:
                 raise RuntimeError(f"{kind}: {len(rows - ids)} rows without vectors, {len(ids - rows)} vectors without rows")
 
-    def close(self) -> None:
-        """Write the vectors and close the database."""
+    def close(self, number: int) -> dict[str, dict]:
+        """Write the new vectors as segment ``number`` and close the database; returns the manifest's
+        ``vectors`` entries."""
         self.db.commit()
         self.db.close()
-        for kind, (file, _, _) in VECTORS.items():
-            faiss.write_index(self.vectors[kind], str(self.path / file))
+        entries = {}
+        for kind, (new_ids, new_vectors) in self._new.items():
+            ids = np.concatenate(new_ids) if new_ids else np.zeros(0, dtype=np.int64)
+            vectors = np.concatenate(new_vectors) if new_vectors else np.zeros((0, 0), dtype=np.float32)
+            entries[kind] = self.segments[kind].write(ids, vectors, number=number)
+        return entries
 
 
-def section_text(article: Article, chunk: Chunk) -> str:
-    """What a chunk's section vector embeds: its heading, or the article's title when it has none."""
-    return chunk.section or article.title
-
-
-def vectors_by_hash(
-    conn: sqlite3.Connection, index: faiss.IndexIDMap2, kind: str, hashes: set[str]
-) -> dict[str, np.ndarray]:
+def vectors_by_hash(conn: sqlite3.Connection, segments: Segments, kind: str, hashes: set[str]
+                    ) -> dict[str, np.ndarray]:
     """Stored vectors of ``kind`` whose embedded text has one of ``hashes``, keyed by hash (so re-ingest
     re-encodes nothing it already has)."""
     if kind not in VECTORS:
         raise ValueError(f"kind must be one of {sorted(VECTORS)}, got {kind!r}")
-    _, table, column = VECTORS[kind]
+    table, column = VECTORS[kind]
     wanted: dict[int, str] = {}
     ordered = sorted(hashes)
     for start in range(0, len(ordered), 500):
@@ -194,15 +193,15 @@ def vectors_by_hash(
             wanted.setdefault(row_id, digest)
     if not wanted:
         return {}
-    ids = np.fromiter(wanted, dtype=np.int64)
-    return {wanted[int(i)]: v for i, v in zip(ids, index.reconstruct_batch(ids))}
+    found = segments.get(np.fromiter(wanted, dtype=np.int64))
+    return {wanted[i]: vector for i, vector in found.items()}
 
 
-def published_vectors(path: Path, hashes: dict[str, set[str]]) -> dict[str, dict[str, np.ndarray]]:
+def published_vectors(path: Path, manifest: dict, hashes: dict[str, set[str]]) -> dict[str, dict[str, np.ndarray]]:
     """``vectors_by_hash`` on a published version, for ``{kind: hashes}``."""
     conn = connect_readonly(path)
     try:
-        return {kind: vectors_by_hash(conn, faiss.read_index(str(path / VECTORS[kind][0])), kind, wanted)
-                for kind, wanted in hashes.items()}
+        segments = open_segments(path, manifest)
+        return {kind: vectors_by_hash(conn, segments[kind], kind, wanted) for kind, wanted in hashes.items()}
     finally:
         conn.close()

@@ -27,10 +27,9 @@ def tokenize(texts: list[str]) -> list[list[str]]:
     return bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False)
 
 
-def build_bm25(texts: list[str], path: Path) -> None:
-    """Index ``texts`` (row i is document i) with BM25 and save to ``path``."""
+def build_bm25(tokens: list[list[str]], path: Path) -> None:
+    """Index documents given as their ``tokenize`` tokens (row i is document i) with BM25 and save to ``path``."""
     retriever = bm25s.BM25()
-    tokens = tokenize(texts) if texts else []
     # bm25s cannot index an empty corpus; a single empty document keeps the file layout the same.
     retriever.index(tokens or [[""]], show_progress=False)
     retriever.save(str(path))

@@ -16,7 +16,7 @@ from ingest.chunk import CHUNKER_VERSION, chunk_article
 from ingest.clean import clean
 from ingest.db import VECTORS, VersionWriter, connect_readonly, published_vectors, section_text
 from ingest.encoder import Encoder
-from ingest.lexical import BM25_DIR, TOKENIZER, build_bm25
+from ingest.lexical import BM25_DIR, TOKENIZER, build_bm25, tokenize
 from ingest.load import ROOT, Skip, load_paths
 from ingest.store import FORMAT_VERSION, IndexStore, Version
 from ingest.types import Article, text_hash
@@ -158,13 +158,14 @@ def ingest(
         rebuild = rebuild_reason(live, params)
         old: dict[str, dict] = live.manifest["articles"] if live else {}
         loaded = {a.id: a for a in articles}
+        hashes = {a.id: a.content_hash for a in articles}
         scope = [p.resolve() for p in paths]
         protected = {s.file for s in skipped}  # a source that failed to load keeps its previous version
         removed = [i for i, info in old.items()
                    if i not in loaded and _in_scope(info["path"], scope) and info["path"] not in protected]
         added = [i for i in loaded if i not in old]
-        updated = [i for i in loaded if i in old and old[i]["hash"] != loaded[i].content_hash]
-        unchanged = [i for i in loaded if i in old and old[i]["hash"] == loaded[i].content_hash]
+        updated = [i for i in loaded if i in old and old[i]["hash"] != hashes[i]]
+        unchanged = [i for i in loaded if i in old and old[i]["hash"] == hashes[i]]
         if rebuild is None and not (added or updated or removed):
             counts = live.manifest["counts"]
             return Summary(added, updated, removed, unchanged, skipped, counts["articles"], counts["chunks"],
@@ -189,7 +190,7 @@ def _build(
 ) -> tuple[str, dict, int]:
     """Write the new version into ``build`` and publish it; returns (version, counts, texts encoded)."""
     started = time.perf_counter()
-    writer = VersionWriter(build, encoder.dimension, base=None if rebuild else live.path)
+    writer = VersionWriter(build, base=None if rebuild else live.path, base_manifest=None if rebuild else live.manifest)
     if rebuild:
         keep_old = [i for i in old if i not in loaded and i not in removed]
         to_index = list(loaded.values()) + _carried_articles(live, keep_old)
@@ -208,11 +209,12 @@ def _build(
         for sentence in sentences:
             needed["sentences"][text_hash(sentence.embed_text)] = sentence.embed_text
     wanted = {kind: set(texts) for kind, texts in needed.items()}
-    same_model = live is not None and live.manifest.get("model") == params["model"]
+    # vectors are reused across a rebuild when the model and the way they are stored are the same
+    same_model = live is not None and all(live.manifest.get(key) == params[key] for key in ("model", "format_version"))
     if not rebuild:
         known = writer.reusable_vectors(wanted)
     else:
-        known = published_vectors(live.path, wanted) if same_model else {kind: {} for kind in VECTORS}
+        known = published_vectors(live.path, live.manifest, wanted) if same_model else {kind: {} for kind in VECTORS}
     writer.delete_articles(removed + updated)
     # One text needed as two kinds (a heading that is also a sentence) is encoded once.
     missing = sorted({text for kind, texts in needed.items() for digest, text in texts.items()
@@ -224,24 +226,25 @@ def _build(
                 known[kind][digest] = encoded[text]
     empty = np.zeros((0, encoder.dimension), dtype=np.float32)
     manifest_articles = {i: info for i, info in old.items() if i not in removed and not rebuild}
+    stems = iter(tokenize([c.embed_text for _, chunks, _, _ in prepared for c in chunks]))
     for article, chunks, sentences, aliases in prepared:
         texts = {"chunks": [c.embed_text for c in chunks], "sections": [section_text(article, c) for c in chunks],
                  "sentences": [s.embed_text for s in sentences]}
         vectors = {kind: np.stack([known[kind][text_hash(t)] for t in items]) if items else empty
                    for kind, items in texts.items()}
-        writer.add_article(article, chunks, sentences, aliases, vectors)
+        writer.add_article(article, chunks, sentences, aliases, vectors, [next(stems) for _ in chunks])
         manifest_articles[article.id] = {"hash": article.content_hash, "path": article.path,
                                          "chunks": len(chunks), "sentences": len(sentences)}
     writer.check()
-    chunk_ids, texts = writer.chunk_texts()
-    build_bm25(texts, build / BM25_DIR)
+    chunk_ids, chunk_stems = writer.chunk_stems()
+    build_bm25(chunk_stems, build / BM25_DIR)
     np.save(build / BM25_DIR / "chunk_ids.npy", np.asarray(chunk_ids, dtype=np.int64))
     counts = writer.counts()
-    writer.close()
+    vectors = writer.close(number=int(store.next_name()[1:]))
     manifest = {
         **params, "parent": live.name if live else None, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "build_seconds": round(time.perf_counter() - started, 3), "counts": counts, "encoded": len(missing),
-        "vectors": {kind: "IDMap2 over Flat inner product" for kind in VECTORS},
+        "vectors": vectors,
         "articles": dict(sorted(manifest_articles.items())),
     }
     return store.publish(build, manifest), counts, len(missing)

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-FORMAT_VERSION = 2  # 2: section vectors (sections.faiss)
+FORMAT_VERSION = 3  # 2: section vectors; 3: vectors in segment files
 MANIFEST = "manifest.json"
 _VERSION = re.compile(r"^v(\d{6})$")
 
@@ -56,10 +56,14 @@ def _fsync_dir(path: Path) -> None:
 
 
 def fsync_tree(path: Path) -> None:
-    """Flush every file under ``path`` and the directories themselves to disk."""
+    """Flush every file under ``path`` and the directories themselves to disk. Files hard-linked from an earlier
+    version (more than one link) were flushed when that version was published."""
     for directory, _, files in os.walk(path):
         for name in files:
-            with open(os.path.join(directory, name), "rb") as handle:
+            file = os.path.join(directory, name)
+            if os.stat(file).st_nlink > 1:
+                continue
+            with open(file, "rb") as handle:
                 os.fsync(handle.fileno())
         _fsync_dir(Path(directory))
 
@@ -67,7 +71,7 @@ def fsync_tree(path: Path) -> None:
 def write_json_atomic(path: Path, data: dict) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     with open(tmp, "w", encoding="utf-8") as handle:
-        json.dump(data, handle, indent=1, sort_keys=True)
+        json.dump(data, handle, sort_keys=True, separators=(",", ":"))
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(tmp, path)

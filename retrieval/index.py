@@ -5,14 +5,14 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-import faiss
 import numpy as np
 
-from ingest.db import VECTORS, connect_readonly, read_vectors
+from ingest.db import connect_readonly, open_segments
 from ingest.encoder import Encoder
 from ingest.lexical import BM25_DIR, load_bm25
 from ingest.store import FORMAT_VERSION, IndexStore, IndexUnavailable
 from retrieval.aliases import AliasTable
+from retrieval.dense import DenseIndex
 
 
 class IndexMismatch(IndexUnavailable):
@@ -66,24 +66,24 @@ class Index:
         self.manifest = version.manifest
         self.encoder = encoder
         self.db: sqlite3.Connection = connect_readonly(version.path)
-        self.chunk_index = faiss.read_index(str(version.path / VECTORS["chunks"][0]))
-        chunk_ids, self.chunk_vectors = read_vectors(self.chunk_index)
-        self._chunk_row = {int(i): n for n, i in enumerate(chunk_ids)}
-        section_ids, self.section_vectors = read_vectors(faiss.read_index(str(version.path / VECTORS["sections"][0])))
-        if not np.array_equal(section_ids, chunk_ids):
+        segments = open_segments(version.path, version.manifest)
+        self.chunk_index = DenseIndex(segments["chunks"], encoder.dimension)
+        self.section_index = DenseIndex(segments["sections"], encoder.dimension)
+        if not np.array_equal(self.section_index.ids, self.chunk_index.ids):
             raise IndexUnavailable(f"index {version.path}: section vectors do not match the chunks")
-        sentence_index = faiss.read_index(str(version.path / VECTORS["sentences"][0]))
-        self.sentence_ids, self.sentence_vectors = read_vectors(sentence_index)
-        self._sentence_row = {int(i): n for n, i in enumerate(self.sentence_ids)}
-        chunk_of = dict(self.db.execute("SELECT id, chunk_id FROM sentences").fetchall())
-        self.sentence_chunk_ids = np.array([chunk_of[int(i)] for i in self.sentence_ids], dtype=np.int64)
+        self.sentence_index = DenseIndex(segments["sentences"], encoder.dimension)
+        chunk_of = np.array(self.db.execute("SELECT id, chunk_id FROM sentences ORDER BY id").fetchall(),
+                            dtype=np.int64).reshape(-1, 2)
+        if not np.array_equal(chunk_of[:, 0], self.sentence_index.ids):
+            raise IndexUnavailable(f"index {version.path}: sentence vectors do not match the sentences")
+        self.sentence_chunk_ids = chunk_of[:, 1]  # the chunk of each sentence, in the sentence index's row order
         self.bm25 = load_bm25(version.path / BM25_DIR)
         self.bm25_chunk_ids = np.load(version.path / BM25_DIR / "chunk_ids.npy")
         self.vocabulary = {t: i for t, i in self.bm25.vocab_dict.items() if t}
         indptr = np.asarray(self.bm25.scores["indptr"])
         self.document_frequency = np.zeros(len(self.bm25.vocab_dict), dtype=np.int64)
         self.document_frequency[: len(indptr) - 1] = np.diff(indptr)
-        self.chunk_count = int(self.chunk_index.ntotal)
+        self.chunk_count = len(self.chunk_index)
         self.aliases = AliasTable.from_rows(self.db.execute("SELECT term, alias FROM aliases").fetchall())
         self.articles = {
             row["id"]: ArticleRow(row["id"], row["title"], row["path"], row["url"], row["site"], row["date"],
@@ -128,14 +128,14 @@ class Index:
         return [SentenceRow(*r) for r in rows]
 
     def chunk_vector(self, chunk_id: int) -> np.ndarray:
-        return self.chunk_vectors[self._chunk_row[chunk_id]]
+        return self.chunk_index.vector(chunk_id)
 
     def section_vector(self, chunk_id: int) -> np.ndarray:
         """Vector of the heading the chunk sits under (the article title if none)."""
-        return self.section_vectors[self._chunk_row[chunk_id]]
+        return self.section_index.vector(chunk_id)
 
     def sentence_vectors_for(self, ids: list[int]) -> np.ndarray:
-        return self.sentence_vectors[[self._sentence_row[i] for i in ids]]
+        return self.sentence_index.vectors[self.sentence_index.rows(ids)]
 
     def article_text(self, article_id: str) -> str:
         row = self.db.execute("SELECT text FROM articles WHERE id = ?", (article_id,)).fetchone()

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import faiss
 import numpy as np
 
 from ingest.lexical import bm25_scores
@@ -27,30 +26,21 @@ def dense_ranking(index: Index, query_vectors: np.ndarray, k: int, *, allowed: n
     row), only chunk ids in ``allowed`` when given."""
     if index.chunk_count == 0 or (allowed is not None and len(allowed) == 0):
         return []
-    params = None if allowed is None else faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
-    queries = np.atleast_2d(query_vectors).astype(np.float32)
-    scores, ids = index.chunk_index.search(queries, min(k, index.chunk_count), params=params)
-    best: dict[int, float] = {}
-    for row_ids, row_scores in zip(ids, scores):
-        for i, score in zip(row_ids, row_scores):
-            if i >= 0:
-                best[int(i)] = max(best.get(int(i), -1.0), float(score))
-    return sorted(best.items(), key=lambda item: (-item[1], item[0]))[:k]
+    return index.chunk_index.search(query_vectors, k, allowed=allowed)
 
 
-def sentence_ranking(index: Index, query_vector: np.ndarray, k: int, *, allowed: np.ndarray | None = None
+def sentence_ranking(index: Index, query_vectors: np.ndarray, k: int, *, allowed: np.ndarray | None = None
                      ) -> list[tuple[int, float]]:
     """(chunk id, best sentence cosine) of the chunks holding the ``k`` nearest sentences."""
-    if len(index.sentence_ids) == 0:
+    if len(index.sentence_index) == 0 or (allowed is not None and len(allowed) == 0):
         return []
-    scores = (index.sentence_vectors @ np.atleast_2d(query_vector).T).max(axis=1)
+    sentences = None
     if allowed is not None:
-        scores = np.where(np.isin(index.sentence_chunk_ids, allowed), scores, -np.inf)
+        sentences = index.sentence_index.ids[np.isin(index.sentence_chunk_ids, allowed)]
     best: dict[int, float] = {}
-    for row in _top(scores, k):
-        if np.isfinite(scores[row]):
-            chunk = int(index.sentence_chunk_ids[row])
-            best[chunk] = max(best.get(chunk, -1.0), float(scores[row]))
+    for sentence_id, score in index.sentence_index.search(query_vectors, k, allowed=sentences):
+        chunk = int(index.sentence_chunk_ids[index.sentence_index.row(sentence_id)])
+        best[chunk] = max(best.get(chunk, -1.0), score)
     return sorted(best.items(), key=lambda item: -item[1])
 
 

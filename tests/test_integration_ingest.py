@@ -7,11 +7,10 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import faiss
 import numpy as np
 import pytest
 
-from ingest.db import VECTORS, connect_readonly
+from ingest.db import connect_readonly, open_segments
 from ingest.encoder import SentenceTransformerEncoder
 from ingest.load import ROOT
 from ingest.pipeline import Settings, Summary, ingest
@@ -75,12 +74,9 @@ def live_hashes(settings: Settings, article_id: str | None = None) -> set[str]:
 
 
 def faiss_ids(settings: Settings) -> tuple[set[int], set[int]]:
-    """Ids in the chunk and sentence FAISS files (section vectors must carry exactly the chunk ids)."""
+    """Ids of the live chunk and sentence vectors (section vectors must carry exactly the chunk ids)."""
     live = IndexStore(settings.index_dir).live()
-    ids = {}
-    for kind, (name, _, _) in VECTORS.items():
-        index = faiss.read_index(str(live.path / name))  # kept alive: id_map points into it
-        ids[kind] = set(faiss.vector_to_array(index.id_map).tolist())
+    ids = {kind: set(segments.live_ids().tolist()) for kind, segments in open_segments(live.path, live.manifest).items()}
     assert ids["sections"] == ids["chunks"]
     return ids["chunks"], ids["sentences"]
 

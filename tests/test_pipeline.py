@@ -9,12 +9,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import faiss
 import numpy as np
 import pytest
 
 from conftest import ARTICLES, FakeEncoder
-from ingest.db import VECTORS, connect_readonly, read_vectors
+from ingest.db import connect_readonly, open_segments
 from ingest.load import display_path
 from ingest.pipeline import Settings, StrictFailure, ingest
 from ingest.store import MANIFEST, IndexStore
@@ -45,7 +44,7 @@ class Snapshot:
 
 
 def snapshot(index_dir: Path) -> Snapshot:
-    """Open the live version (CURRENT → manifest, SQLite, both FAISS files) and check they agree."""
+    """Open the live version (CURRENT → manifest, SQLite, the vector segments) and check they agree."""
     live = IndexStore(index_dir).live()
     assert live is not None and (live.path / MANIFEST).is_file()
     conn = connect_readonly(live.path)
@@ -60,9 +59,10 @@ def snapshot(index_dir: Path) -> Snapshot:
             "SELECT embed_hash FROM chunks UNION SELECT section_hash FROM chunks UNION SELECT embed_hash FROM sentences")}
     finally:
         conn.close()
-    chunk_ids, chunk_vectors = read_vectors(faiss.read_index(str(live.path / VECTORS["chunks"][0])))
-    section_ids, _ = read_vectors(faiss.read_index(str(live.path / VECTORS["sections"][0])))
-    sentence_ids, sentence_vectors = read_vectors(faiss.read_index(str(live.path / VECTORS["sentences"][0])))
+    segments = open_segments(live.path, live.manifest)
+    chunk_ids, chunk_vectors = segments["chunks"].live()
+    section_ids, _ = segments["sections"].live()
+    sentence_ids, sentence_vectors = segments["sentences"].live()
     assert sorted(chunk_ids.tolist()) == sorted(chunks), "chunk rows and chunk vectors disagree"
     assert sorted(section_ids.tolist()) == sorted(chunks), "chunk rows and section vectors disagree"
     assert sorted(sentence_ids.tolist()) == sorted(sentences), "sentence rows and sentence vectors disagree"

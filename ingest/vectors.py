@@ -1,0 +1,150 @@
+"""Vectors of one kind (chunks, sections, sentences) as immutable segment files, like Lucene segments.
+
+A version holds segments ``{kind}-{n}.npy`` (vectors, float32) with ``{kind}-{n}.ids.npy`` (their SQLite ids,
+ascending) and ``{kind}-deleted.npy`` (ids deleted since). A new version hard-links the segments it keeps and
+writes only what changed: editing one article of thousands writes a few kilobytes, not the whole matrix.
+Above ``ANN_MIN_ROWS`` vectors, ``{kind}.hnsw`` (FAISS HNSW over some segments) serves searches; the
+segments written after it are searched exactly until the next ingest rebuilds it.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+ANN_MIN_ROWS = 100_000  # below this, exact search is as fast as HNSW on 2 cores (see README, Performance)
+ANN_STALE_SHARE = 0.1  # rebuild the HNSW once this share of rows is new or deleted since it was built
+HNSW_M, HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH = 32, 80, 96
+MAX_SEGMENTS = 16  # more than this, or a quarter of rows deleted, and the segments are merged into one
+
+
+@dataclass
+class Segments:
+    """The segment files of one kind in one version directory, with pending additions and deletions."""
+
+    folder: Path
+    kind: str
+    names: list[str] = field(default_factory=list)  # segment file stems, oldest first: "sentences-000003"
+    deleted: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    ann: dict | None = None  # {"file", "segments"}: the HNSW and the segments it covers
+
+    @classmethod
+    def open(cls, folder: Path, kind: str, entry: dict | None) -> Segments:
+        """The segments a manifest's ``vectors[kind]`` entry names (an empty store when ``entry`` is None)."""
+        if not entry:
+            return cls(folder, kind)
+        deleted = np.load(folder / f"{kind}-deleted.npy") if entry.get("deleted") else np.zeros(0, dtype=np.int64)
+        return cls(folder, kind, list(entry["segments"]), deleted, entry.get("ann"))
+
+    def _ids(self, name: str, *, folder: Path | None = None) -> np.ndarray:
+        return np.load((folder or self.folder) / f"{name}.ids.npy", mmap_mode="r")
+
+    def _vectors(self, name: str) -> np.ndarray:
+        return np.load(self.folder / f"{name}.npy", mmap_mode="r")
+
+    def rows(self) -> int:
+        """Live vectors: all segment rows minus the deleted ones."""
+        return sum(len(self._ids(n)) for n in self.names) - len(self.deleted)
+
+    def live(self) -> tuple[np.ndarray, np.ndarray]:
+        """(ids, vectors) of every live vector, ids ascending."""
+        if not self.names:
+            return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
+        ids = np.concatenate([self._ids(n) for n in self.names])
+        vectors = np.concatenate([self._vectors(n) for n in self.names])
+        keep = ~np.isin(ids, self.deleted)
+        return ids[keep], vectors[keep]
+
+    def live_ids(self) -> np.ndarray:
+        if not self.names:
+            return np.zeros(0, dtype=np.int64)
+        ids = np.concatenate([self._ids(n) for n in self.names])
+        return ids[~np.isin(ids, self.deleted)]
+
+    def get(self, ids: np.ndarray) -> dict[int, np.ndarray]:
+        """Vectors of the given live ids (reading only those rows)."""
+        wanted = np.setdiff1d(np.asarray(ids, dtype=np.int64), self.deleted)
+        found: dict[int, np.ndarray] = {}
+        for name in self.names:
+            segment_ids = self._ids(name)
+            rows = np.searchsorted(segment_ids, wanted)
+            hit = (rows < len(segment_ids)) & (segment_ids[np.minimum(rows, len(segment_ids) - 1)] == wanted)
+            if hit.any():
+                vectors = self._vectors(name)
+                found.update(zip(wanted[hit].tolist(), np.asarray(vectors[rows[hit]])))
+        return found
+
+    def delete(self, ids: list[int]) -> None:
+        self.deleted = np.union1d(self.deleted, np.asarray(ids, dtype=np.int64))
+
+    def link_into(self, folder: Path) -> Segments:
+        """The same segments in ``folder``: hard links (a copy where the file system cannot link)."""
+        for name in self.names:
+            for suffix in (".npy", ".ids.npy"):
+                _link(self.folder / f"{name}{suffix}", folder / f"{name}{suffix}")
+        if self.ann:
+            _link(self.folder / self.ann["file"], folder / self.ann["file"])
+        return Segments(folder, self.kind, list(self.names), self.deleted.copy(), self.ann)
+
+    def write(self, ids: np.ndarray, vectors: np.ndarray, *, number: int) -> dict:
+        """Add a segment of new vectors (if any), merge when fragmented, refresh the HNSW when due, and write
+        the deletions. Returns the manifest entry. Call once, on a store in a build directory."""
+        if len(ids):
+            name = f"{self.kind}-{number:06d}"
+            np.save(self.folder / f"{name}.ids.npy", np.asarray(ids, dtype=np.int64))
+            np.save(self.folder / f"{name}.npy", np.asarray(vectors, dtype=np.float32))
+            self.names.append(name)
+        total = sum(len(self._ids(n)) for n in self.names)
+        if self.names and (len(self.names) > MAX_SEGMENTS or 4 * len(self.deleted) > total):
+            self._merge(number)
+        self._refresh_ann(number)
+        if len(self.deleted):
+            np.save(self.folder / f"{self.kind}-deleted.npy", self.deleted)
+        return {"segments": self.names, "deleted": int(len(self.deleted)), "rows": self.rows(), "ann": self.ann}
+
+    def _merge(self, number: int) -> None:
+        ids, vectors = self.live()
+        name = f"{self.kind}-{number:06d}m"
+        for old in self.names:
+            for suffix in (".npy", ".ids.npy"):
+                (self.folder / f"{old}{suffix}").unlink(missing_ok=True)
+        np.save(self.folder / f"{name}.ids.npy", ids)
+        np.save(self.folder / f"{name}.npy", vectors)
+        self.names, self.deleted = [name], np.zeros(0, dtype=np.int64)
+
+    def _refresh_ann(self, number: int) -> None:
+        rows = self.rows()
+        if rows < ANN_MIN_ROWS:
+            self._drop_ann()
+            return
+        if self.ann:
+            covered = set(self.ann["segments"])
+            fresh = sum(len(self._ids(n)) for n in self.names if n not in covered)
+            if covered <= set(self.names) and fresh + len(self.deleted) <= ANN_STALE_SHARE * rows:
+                return
+        self._drop_ann()
+        ids, vectors = self.live()
+        hnsw = faiss.IndexHNSWFlat(vectors.shape[1], HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        hnsw.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+        index = faiss.IndexIDMap(hnsw)
+        index.add_with_ids(np.ascontiguousarray(vectors), ids)
+        file = f"{self.kind}-ann-{number:06d}.hnsw"
+        faiss.write_index(index, str(self.folder / file))
+        self.ann = {"file": file, "segments": list(self.names)}
+
+    def _drop_ann(self) -> None:
+        if self.ann:
+            (self.folder / self.ann["file"]).unlink(missing_ok=True)
+            self.ann = None
+
+
+def _link(source: Path, target: Path) -> None:
+    try:
+        os.link(source, target)
+    except OSError:
+        import shutil
+
+        shutil.copyfile(source, target)

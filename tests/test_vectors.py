@@ -1,0 +1,126 @@
+"""Vector segments (ingest/vectors.py) and their search (retrieval/dense.py): exact and HNSW, with deletions."""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+import ingest.vectors as vectors_module
+from ingest.vectors import Segments
+from retrieval.dense import DenseIndex
+
+DIM = 16
+
+
+def unit(rows: int, seed: int) -> np.ndarray:
+    vectors = np.random.default_rng(seed).normal(size=(rows, DIM)).astype(np.float32)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def version(tmp_path, number: int, base: Segments | None = None) -> Segments:
+    folder = tmp_path / f"v{number}"
+    folder.mkdir()
+    return base.link_into(folder) if base else Segments(folder, "chunks")
+
+
+def exact_top(ids: np.ndarray, vectors: np.ndarray, query: np.ndarray, k: int) -> list[int]:
+    scores = vectors @ query
+    order = np.lexsort((ids, -scores))[:k]
+    return ids[order].tolist()
+
+
+def test_segments_keep_old_files_and_write_only_the_change(tmp_path):
+    first = version(tmp_path, 1)
+    entry = first.write(np.arange(1, 11), unit(10, 0), number=1)
+    assert entry["rows"] == 10 and entry["segments"] == ["chunks-000001"]
+
+    second = version(tmp_path, 2, Segments.open(first.folder, "chunks", entry))
+    second.delete([3, 4])
+    entry2 = second.write(np.arange(11, 14), unit(3, 1), number=2)
+    assert entry2["segments"] == ["chunks-000001", "chunks-000002"] and entry2["deleted"] == 2
+
+    old_file, new_link = first.folder / "chunks-000001.npy", second.folder / "chunks-000001.npy"
+    assert os.stat(new_link).st_ino == os.stat(old_file).st_ino  # linked, not copied
+    reopened = Segments.open(second.folder, "chunks", entry2)
+    ids, vectors = reopened.live()
+    assert ids.tolist() == [1, 2, 5, 6, 7, 8, 9, 10, 11, 12, 13]
+    np.testing.assert_array_equal(vectors[-3:], unit(3, 1))
+    # the previous version is untouched: still ten rows, none deleted
+    assert Segments.open(first.folder, "chunks", entry).live()[0].tolist() == list(range(1, 11))
+    got = reopened.get(np.array([2, 3, 12]))
+    assert sorted(got) == [2, 12]  # 3 is deleted
+    np.testing.assert_array_equal(got[12], unit(3, 1)[1])
+
+
+def test_many_deletions_merge_into_one_segment(tmp_path):
+    first = version(tmp_path, 1)
+    entry = first.write(np.arange(1, 9), unit(8, 0), number=1)
+    second = version(tmp_path, 2, Segments.open(first.folder, "chunks", entry))
+    second.delete([1, 2, 3])  # more than a quarter
+    entry2 = second.write(np.array([20]), unit(1, 5), number=2)
+    assert entry2["segments"] == ["chunks-000002m"] and entry2["deleted"] == 0
+    assert Segments.open(second.folder, "chunks", entry2).live()[0].tolist() == [4, 5, 6, 7, 8, 20]
+    assert not (second.folder / "chunks-000001.npy").exists()
+    assert (first.folder / "chunks-000001.npy").exists()  # only the new version's link went
+
+
+def test_exact_search_matches_brute_force_and_respects_allowed(tmp_path):
+    store = version(tmp_path, 1)
+    ids, vectors = np.arange(100, 160), unit(60, 2)
+    entry = store.write(ids, vectors, number=1)
+    index = DenseIndex(Segments.open(store.folder, "chunks", entry), DIM)
+    query = unit(1, 9)[0]
+    assert [i for i, _ in index.search(query, 5)] == exact_top(ids, vectors, query, 5)
+    allowed = ids[ids % 2 == 0]
+    assert [i for i, _ in index.search(query, 5, allowed=allowed)] == exact_top(
+        allowed, vectors[ids % 2 == 0], query, 5)
+    np.testing.assert_array_equal(index.vector(105), vectors[5])
+    with pytest.raises(KeyError, match="161"):
+        index.row(161)
+
+
+def test_above_the_threshold_an_hnsw_serves_search_and_skips_deleted_ids(tmp_path, monkeypatch):
+    monkeypatch.setattr(vectors_module, "ANN_MIN_ROWS", 500)
+    first = version(tmp_path, 1)
+    ids, vectors = np.arange(1, 2001), unit(2000, 3)
+    entry = first.write(ids, vectors, number=1)
+    assert entry["ann"] and (first.folder / entry["ann"]["file"]).exists()
+
+    second = version(tmp_path, 2, Segments.open(first.folder, "chunks", entry))
+    queries = unit(20, 4)
+    gone = [exact_top(ids, vectors, q, 1)[0] for q in queries[:10]]  # delete the best hit of ten queries
+    second.delete(gone)
+    new_ids, new_vectors = np.arange(5000, 5010), unit(10, 6)
+    entry2 = second.write(new_ids, new_vectors, number=2)
+    assert entry2["ann"] == entry["ann"]  # few changes: the HNSW is kept, newer rows searched exactly
+    index = DenseIndex(Segments.open(second.folder, "chunks", entry2), DIM)
+    assert index.exact.ntotal == 10
+
+    live = ~np.isin(ids, gone)
+    all_ids = np.concatenate([ids[live], new_ids])
+    all_vectors = np.concatenate([vectors[live], new_vectors])
+    recall = []
+    for query in np.concatenate([queries, new_vectors[:3]]):
+        found = [i for i, _ in index.search(query, 10)]
+        assert not set(found) & set(gone)
+        recall.append(len(set(found) & set(exact_top(all_ids, all_vectors, query, 10))) / 10)
+    assert np.mean(recall) >= 0.95
+    # each new vector is its own nearest neighbour, found through the exact part
+    assert [index.search(v, 1)[0][0] for v in new_vectors[:3]] == new_ids[:3].tolist()
+    allowed = np.array([7, 8, 9, 5001])
+    assert {i for i, _ in index.search(queries[0], 10, allowed=allowed)} == {7, 8, 9, 5001} - set(gone)
+
+
+def test_the_hnsw_is_rebuilt_when_much_has_changed_and_dropped_below_the_threshold(tmp_path, monkeypatch):
+    monkeypatch.setattr(vectors_module, "ANN_MIN_ROWS", 500)
+    first = version(tmp_path, 1)
+    entry = first.write(np.arange(1, 601), unit(600, 7), number=1)
+    second = version(tmp_path, 2, Segments.open(first.folder, "chunks", entry))
+    entry2 = second.write(np.arange(1000, 1100), unit(100, 8), number=2)  # 100 new of 700: over 10%
+    assert entry2["ann"]["file"] != entry["ann"]["file"] and entry2["ann"]["segments"] == entry2["segments"]
+    assert not (second.folder / entry["ann"]["file"]).exists()
+    third = version(tmp_path, 3, Segments.open(second.folder, "chunks", entry2))
+    third.delete(list(range(1, 400)))
+    entry3 = third.write(np.zeros(0, dtype=np.int64), np.zeros((0, DIM), dtype=np.float32), number=3)
+    assert entry3["ann"] is None and entry3["rows"] == 301
