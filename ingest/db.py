@@ -101,10 +101,10 @@ class VersionWriter:
 
     def add_article(
         self, article: Article, chunks: list[Chunk], sentences: list[Sentence], aliases: list[Alias],
-        vectors: dict[str, np.ndarray], stems: list[list[str]],
-    ) -> None:
-        """Insert one article. ``vectors["chunks"]``, ``vectors["sections"]`` and ``stems`` (BM25 tokens of each
-        chunk's embedded text) follow ``chunks``; ``vectors["sentences"]`` follows ``sentences``."""
+        stems: list[list[str]],
+    ) -> dict[str, list[int]]:
+        """Insert one article's rows; ``stems`` (BM25 tokens of each chunk's embedded text) follow ``chunks``.
+        Returns the new ids by vector kind, for ``add_vectors``."""
         now = time.strftime("%Y-%m-%dT%H:%M:%S%z")
         self.db.execute(
             "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?)",
@@ -133,11 +133,15 @@ class VersionWriter:
             'INSERT INTO aliases (term, alias, article_id, start, "end") VALUES (?,?,?,?,?)',
             [(a.term, a.alias, a.article_id, a.start, a.end) for a in aliases],
         )
-        ids = {"chunks": chunk_ids, "sections": chunk_ids, "sentences": sentence_ids}
-        for kind, (new_ids, new_vectors) in self._new.items():
-            if ids[kind]:
-                new_ids.append(np.asarray(ids[kind], dtype=np.int64))
-                new_vectors.append(np.asarray(vectors[kind], dtype=np.float32))
+        return {"chunks": chunk_ids, "sections": chunk_ids, "sentences": sentence_ids}
+
+    def add_vectors(self, kind: str, ids: list[int], vectors: np.ndarray) -> None:
+        """The vectors of rows added by ``add_article`` (``check`` verifies none is missing)."""
+        if len(ids) != len(vectors):
+            raise ValueError(f"{kind}: {len(ids)} ids but {len(vectors)} vectors")
+        if len(ids):
+            self._new[kind][0].append(np.asarray(ids, dtype=np.int64))
+            self._new[kind][1].append(np.asarray(vectors, dtype=np.float32))
 
     def reusable_vectors(self, hashes: dict[str, set[str]]) -> dict[str, dict[str, np.ndarray]]:
         """Vectors this version already holds for the given hashes (call before deleting what changed)."""

@@ -1,15 +1,20 @@
 """The lexical (BM25) side of the index: one tokenizer shared by ingest and queries."""
 from __future__ import annotations
 
+import multiprocessing
+import re
 from functools import lru_cache
 from pathlib import Path
 
 import bm25s
 import numpy as np
 import Stemmer
+from bm25s.stopwords import STOPWORDS_EN
 
 BM25_DIR = "bm25"
 TOKENIZER = "bm25s default pattern, English stop words, Snowball English stemmer"
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")  # bm25s.tokenize's default token_pattern
+_STOPWORDS = frozenset(STOPWORDS_EN)
 
 
 @lru_cache(maxsize=1)
@@ -17,14 +22,19 @@ def _stemmer() -> Stemmer.Stemmer:
     return Stemmer.Stemmer("english")
 
 
+@lru_cache(maxsize=500_000)
 def stem_word(word: str) -> str:
     """The stem ``tokenize`` would give a single lower-case word."""
     return _stemmer().stemWord(word)
 
 
 def tokenize(texts: list[str]) -> list[list[str]]:
-    """Lower-cased, stop-word-free, stemmed tokens of each text."""
-    return bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False)
+    """Lower-cased, stop-word-free, stemmed tokens of each text: exactly what
+    ``bm25s.tokenize(texts, stopwords="en", stemmer=<English Snowball>, return_ids=False)`` returns (a test
+    checks it), without the vocabulary and stop-word set that call builds each time, which dominated the
+    tokenising of a few sentences per answer."""
+    return [[stem_word(token) for token in _TOKEN.findall(text.lower()) if token not in _STOPWORDS]
+            for text in texts]
 
 
 def build_bm25(tokens: list[list[str]], path: Path) -> None:
@@ -33,6 +43,40 @@ def build_bm25(tokens: list[list[str]], path: Path) -> None:
     # bm25s cannot index an empty corpus; a single empty document keeps the file layout the same.
     retriever.index(tokens or [[""]], show_progress=False)
     retriever.save(str(path))
+
+
+def _build_and_save(ids: list[int], tokens: list[list[str]], path: Path) -> None:
+    build_bm25(tokens, path)
+    np.save(path / "chunk_ids.npy", np.asarray(ids, dtype=np.int64))
+
+
+class LexicalBuild:
+    """The BM25 index of chunks ``ids`` (row i is ``tokens[i]``) with its ``chunk_ids.npy``, written to ``path``:
+    at once, or with ``background`` in a spawned process (a fresh interpreter: safe whatever threads this one
+    runs) while the caller goes on; ``wait()`` for it, ``stop()`` in a ``finally``."""
+
+    def __init__(self, ids: list[int], tokens: list[list[str]], path: Path, *, background: bool) -> None:
+        self.process = None
+        if background:
+            self.process = multiprocessing.get_context("spawn").Process(
+                target=_build_and_save, args=(ids, tokens, path), name="bm25-build", daemon=True)
+            self.process.start()
+        else:
+            _build_and_save(ids, tokens, path)
+
+    def wait(self) -> None:
+        if self.process is None:
+            return
+        self.process.join()
+        code, self.process = self.process.exitcode, None
+        if code != 0:
+            raise RuntimeError(f"building the BM25 index failed in its own process (exit code {code})")
+
+    def stop(self) -> None:
+        """End a background build that is still running (the caller failed)."""
+        if self.process is not None and self.process.is_alive():
+            self.process.terminate()
+            self.process.join()
 
 
 def load_bm25(path: Path) -> bm25s.BM25:

@@ -16,7 +16,7 @@ from ingest.chunk import CHUNKER_VERSION, chunk_article
 from ingest.clean import clean
 from ingest.db import VECTORS, VersionWriter, connect_readonly, published_vectors, section_text
 from ingest.encoder import Encoder
-from ingest.lexical import BM25_DIR, TOKENIZER, build_bm25, tokenize
+from ingest.lexical import BM25_DIR, TOKENIZER, LexicalBuild, tokenize
 from ingest.load import ROOT, Skip, load_paths
 from ingest.store import FORMAT_VERSION, IndexStore, Version
 from ingest.types import Article, text_hash
@@ -32,6 +32,7 @@ class Settings:
     max_bytes: int = 5_000_000
     keep_versions: int = 2
     encode_step: int = 256  # texts per encode call (and progress-bar step)
+    bm25_process_min_chunks: int = 20_000  # from this many chunks, BM25 is built in a second process
 
     def __post_init__(self) -> None:
         if self.target_tokens < 16:
@@ -216,29 +217,38 @@ def _build(
     else:
         known = published_vectors(live.path, live.manifest, wanted) if same_model else {kind: {} for kind in VECTORS}
     writer.delete_articles(removed + updated)
+    manifest_articles = {i: info for i, info in old.items() if i not in removed and not rebuild}
+    stems = iter(tokenize([c.embed_text for _, chunks, _, _ in prepared for c in chunks]))
+    rows = []
+    for article, chunks, sentences, aliases in prepared:
+        rows.append(writer.add_article(article, chunks, sentences, aliases, [next(stems) for _ in chunks]))
+        manifest_articles[article.id] = {"hash": article.content_hash, "path": article.path,
+                                         "chunks": len(chunks), "sentences": len(sentences)}
     # One text needed as two kinds (a heading that is also a sentence) is encoded once.
     missing = sorted({text for kind, texts in needed.items() for digest, text in texts.items()
                       if digest not in known[kind]})
-    encoded = dict(zip(missing, encode_texts(encoder, missing, step=settings.encode_step, progress=progress)))
-    for kind, texts in needed.items():
-        for digest, text in texts.items():
-            if digest not in known[kind]:
-                known[kind][digest] = encoded[text]
-    empty = np.zeros((0, encoder.dimension), dtype=np.float32)
-    manifest_articles = {i: info for i, info in old.items() if i not in removed and not rebuild}
-    stems = iter(tokenize([c.embed_text for _, chunks, _, _ in prepared for c in chunks]))
-    for article, chunks, sentences, aliases in prepared:
-        texts = {"chunks": [c.embed_text for c in chunks], "sections": [section_text(article, c) for c in chunks],
-                 "sentences": [s.embed_text for s in sentences]}
-        vectors = {kind: np.stack([known[kind][text_hash(t)] for t in items]) if items else empty
-                   for kind, items in texts.items()}
-        writer.add_article(article, chunks, sentences, aliases, vectors, [next(stems) for _ in chunks])
-        manifest_articles[article.id] = {"hash": article.content_hash, "path": article.path,
-                                         "chunks": len(chunks), "sentences": len(sentences)}
-    writer.check()
+    # The lexical index needs only the rows, so a large one is built in another process while encoding runs
+    # (and the model loads): editing one article of MedQuAD no longer waits for it afterwards.
     chunk_ids, chunk_stems = writer.chunk_stems()
-    build_bm25(chunk_stems, build / BM25_DIR)
-    np.save(build / BM25_DIR / "chunk_ids.npy", np.asarray(chunk_ids, dtype=np.int64))
+    lexical = LexicalBuild(chunk_ids, chunk_stems, build / BM25_DIR,
+                           background=bool(missing) and len(chunk_ids) >= settings.bm25_process_min_chunks)
+    try:
+        encoded = dict(zip(missing, encode_texts(encoder, missing, step=settings.encode_step, progress=progress)))
+        for kind, texts in needed.items():
+            for digest, text in texts.items():
+                if digest not in known[kind]:
+                    known[kind][digest] = encoded[text]
+        for (article, chunks, sentences, _), ids in zip(prepared, rows):
+            texts = {"chunks": [c.embed_text for c in chunks],
+                     "sections": [section_text(article, c) for c in chunks],
+                     "sentences": [s.embed_text for s in sentences]}
+            for kind, items in texts.items():
+                if items:
+                    writer.add_vectors(kind, ids[kind], np.stack([known[kind][text_hash(t)] for t in items]))
+        writer.check()
+        lexical.wait()
+    finally:
+        lexical.stop()
     counts = writer.counts()
     vectors = writer.close(number=int(store.next_name()[1:]))
     manifest = {

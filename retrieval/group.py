@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -60,6 +61,7 @@ class Group:
     stance: int = 0  # +1 affirms, -1 denies, 0 neither (only set when the answer shows a disagreement)
 
 
+@lru_cache(maxsize=4096)
 def _plain(sentence: str) -> str:
     return " ".join(re.findall(r"\w+", sentence.lower()))
 
@@ -98,6 +100,7 @@ def group_duplicates(candidates: list[Candidate], *, similarity: float = DUPLICA
     return groups
 
 
+@lru_cache(maxsize=4096)
 def stance(text: str) -> int:
     """+1 when a sentence says the thing is so (common, a hallmark), -1 when it says it is not or rarely, else 0.
 

@@ -114,6 +114,31 @@ def test_vectors_are_the_encoders_vectors_of_the_embedded_text(indexed, settings
     assert np.allclose(np.stack([indexed.chunk_vectors[r["id"]] for r in rows]), expected)
 
 
+def test_bm25_built_in_a_second_process_is_the_same_index(corpus, settings, indexed, tmp_path):
+    from dataclasses import replace
+
+    from retrieval import load_index
+
+    (corpus / "ms.md").write_text(MS_EDITED, encoding="utf-8")
+    inline = replace(settings, index_dir=tmp_path / "inline")
+    background = replace(settings, index_dir=tmp_path / "background", bm25_process_min_chunks=1)
+    for each in (inline, background):
+        ingest([corpus], FakeEncoder(), each)
+    a, b = load_index(inline.index_dir, FakeEncoder()), load_index(background.index_dir, FakeEncoder())
+    np.testing.assert_array_equal(a.bm25_chunk_ids, b.bm25_chunk_ids)
+    for words in (["twitch"], ["spastic", "leg"], ["myelin", "nervous"]):
+        np.testing.assert_array_equal(a.bm25.get_scores(words), b.bm25.get_scores(words))
+
+
+def test_a_failed_background_bm25_build_is_an_error_naming_it(tmp_path):
+    from ingest.lexical import LexicalBuild
+
+    (tmp_path / "a-file").write_text("not a folder", encoding="utf-8")
+    build = LexicalBuild([1], [["twitch"]], tmp_path / "a-file" / "bm25", background=True)
+    with pytest.raises(RuntimeError, match="BM25 index failed"):
+        build.wait()
+
+
 def test_unchanged_corpus_encodes_and_publishes_nothing(corpus, settings, indexed, fake_encoder):
     summary = ingest([corpus], fake_encoder, settings)
     assert fake_encoder.encoded == []
@@ -306,6 +331,7 @@ import sys, time
 from pathlib import Path
 sys.path[:0] = [{str(ROOT)!r}, {str(TESTS)!r}]
 from conftest import FakeEncoder
+import ingest.lexical as lexical
 import ingest.pipeline as pipeline
 import ingest.store as store
 
@@ -332,7 +358,7 @@ class SlowEncoder(FakeEncoder):
         return super().encode(texts)
 
 
-pipeline.build_bm25 = pausing("bm25", pipeline.build_bm25)
+lexical._build_and_save = pausing("bm25", lexical._build_and_save)
 store.fsync_tree = pausing("publish-fsync", store.fsync_tree)
 store.IndexStore._switch = pausing("publish-switch", store.IndexStore._switch)
 store.IndexStore._prune = pausing("publish-prune", store.IndexStore._prune)
