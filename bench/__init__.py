@@ -1,0 +1,1 @@
+"""Performance benchmark: ingest, warm answers, re-ingest, cold start and ANN scale; ``python -m bench``."""
