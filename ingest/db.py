@@ -147,10 +147,12 @@ class VersionWriter:
         """Vectors this version already holds for the given hashes (call before deleting what changed)."""
         return {kind: vectors_by_hash(self.db, self.segments[kind], kind, wanted) for kind, wanted in hashes.items()}
 
-    def chunk_stems(self) -> tuple[list[int], list[list[str]]]:
-        """Ids and BM25 tokens of all chunks, in id order (for the lexical index)."""
-        rows = self.db.execute("SELECT id, stems FROM chunks ORDER BY id").fetchall()
-        return [r[0] for r in rows], [r[1].split() for r in rows]
+    def commit(self) -> None:
+        """Make the rows written so far readable by other connections (a background BM25 build)."""
+        self.db.commit()
+
+    def chunk_count(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
 
     def counts(self) -> dict[str, int]:
         return {table: self.db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]

@@ -45,24 +45,32 @@ def build_bm25(tokens: list[list[str]], path: Path) -> None:
     retriever.save(str(path))
 
 
-def _build_and_save(ids: list[int], tokens: list[list[str]], path: Path) -> None:
-    build_bm25(tokens, path)
-    np.save(path / "chunk_ids.npy", np.asarray(ids, dtype=np.int64))
+def _build_and_save(database: Path, path: Path) -> None:
+    """BM25 over the chunks in ``database`` (the ``stems`` column, in id order) with its ``chunk_ids.npy``."""
+    import sqlite3
+
+    conn = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+    try:
+        rows = conn.execute("SELECT id, stems FROM chunks ORDER BY id").fetchall()
+    finally:
+        conn.close()
+    build_bm25([row[1].split() for row in rows], path)
+    np.save(path / "chunk_ids.npy", np.asarray([row[0] for row in rows], dtype=np.int64))
 
 
 class LexicalBuild:
-    """The BM25 index of chunks ``ids`` (row i is ``tokens[i]``) with its ``chunk_ids.npy``, written to ``path``:
-    at once, or with ``background`` in a spawned process (a fresh interpreter: safe whatever threads this one
-    runs) while the caller goes on; ``wait()`` for it, ``stop()`` in a ``finally``."""
+    """The BM25 index of the chunks committed to the SQLite ``database``, written to ``path``: at once, or with
+    ``background`` in a spawned process (a fresh interpreter: safe whatever threads this one runs) while the
+    caller goes on without writing to the database; ``wait()`` for it, ``stop()`` in a ``finally``."""
 
-    def __init__(self, ids: list[int], tokens: list[list[str]], path: Path, *, background: bool) -> None:
+    def __init__(self, database: Path, path: Path, *, background: bool) -> None:
         self.process = None
         if background:
             self.process = multiprocessing.get_context("spawn").Process(
-                target=_build_and_save, args=(ids, tokens, path), name="bm25-build", daemon=True)
+                target=_build_and_save, args=(database, path), name="bm25-build", daemon=True)
             self.process.start()
         else:
-            _build_and_save(ids, tokens, path)
+            _build_and_save(database, path)
 
     def wait(self) -> None:
         if self.process is None:

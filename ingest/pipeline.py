@@ -14,7 +14,7 @@ from tqdm import tqdm
 from ingest.aliases import mine_aliases
 from ingest.chunk import CHUNKER_VERSION, chunk_article
 from ingest.clean import clean
-from ingest.db import VECTORS, VersionWriter, connect_readonly, published_vectors, section_text
+from ingest.db import DB, VECTORS, VersionWriter, connect_readonly, published_vectors, section_text
 from ingest.encoder import Encoder
 from ingest.lexical import BM25_DIR, TOKENIZER, LexicalBuild, tokenize
 from ingest.load import ROOT, Skip, load_paths
@@ -229,9 +229,9 @@ def _build(
                       if digest not in known[kind]})
     # The lexical index needs only the rows, so a large one is built in another process while encoding runs
     # (and the model loads): editing one article of MedQuAD no longer waits for it afterwards.
-    chunk_ids, chunk_stems = writer.chunk_stems()
-    lexical = LexicalBuild(chunk_ids, chunk_stems, build / BM25_DIR,
-                           background=bool(missing) and len(chunk_ids) >= settings.bm25_process_min_chunks)
+    writer.commit()
+    lexical = LexicalBuild(build / DB, build / BM25_DIR,
+                           background=bool(missing) and writer.chunk_count() >= settings.bm25_process_min_chunks)
     try:
         encoded = dict(zip(missing, encode_texts(encoder, missing, step=settings.encode_step, progress=progress)))
         for kind, texts in needed.items():

@@ -133,8 +133,7 @@ def test_bm25_built_in_a_second_process_is_the_same_index(corpus, settings, inde
 def test_a_failed_background_bm25_build_is_an_error_naming_it(tmp_path):
     from ingest.lexical import LexicalBuild
 
-    (tmp_path / "a-file").write_text("not a folder", encoding="utf-8")
-    build = LexicalBuild([1], [["twitch"]], tmp_path / "a-file" / "bm25", background=True)
+    build = LexicalBuild(tmp_path / "no-such.sqlite", tmp_path / "bm25", background=True)
     with pytest.raises(RuntimeError, match="BM25 index failed"):
         build.wait()
 
