@@ -137,6 +137,10 @@ def ann_table(results: list[dict]) -> str:
             lines.append(f"  {run['index']}: build {run['build_seconds']:.0f} s, +{run['memory_mb']:.0f} MB; "
                          f"{setting}={c['value']}: recall {c['recall']:.3f}, p50 {c['p50_ms']:.2f} ms, "
                          f"p95 {c['p95_ms']:.2f} ms {verdict(passed)}")
+            own = run.get("index_setting")
+            if own:
+                lines.append(f"    the index's own nprobe={own['value']}: recall {own['recall']:.3f}, "
+                             f"p50 {own['p50_ms']:.2f} ms, p95 {own['p95_ms']:.2f} ms")
             sweep = ", ".join(f"{s['value']}:{s['recall']:.2f}/{s['p50_ms']:.1f}ms" for s in run["sweep"])
             lines.append(f"    sweep ({setting}:recall/p50) {sweep}")
     return "\n".join(lines)

@@ -18,7 +18,7 @@ from ingest.db import DB, VECTORS, VersionWriter, connect_readonly, published_ve
 from ingest.encoder import Encoder
 from ingest.lexical import BM25_DIR, TOKENIZER, LexicalBuild, tokenize
 from ingest.load import ROOT, Skip, load_paths
-from ingest.store import FORMAT_VERSION, IndexStore, Version
+from ingest.store import FORMAT_VERSION, SEGMENT_FORMATS, IndexStore, Version
 from ingest.types import Article, text_hash
 
 
@@ -210,8 +210,9 @@ def _build(
         for sentence in sentences:
             needed["sentences"][text_hash(sentence.embed_text)] = sentence.embed_text
     wanted = {kind: set(texts) for kind, texts in needed.items()}
-    # vectors are reused across a rebuild when the model and the way they are stored are the same
-    same_model = live is not None and all(live.manifest.get(key) == params[key] for key in ("model", "format_version"))
+    # vectors are reused across a rebuild when the model is the same and they are stored as segments
+    same_model = (live is not None and live.manifest.get("model") == params["model"]
+                  and live.manifest.get("format_version") in SEGMENT_FORMATS)
     if not rebuild:
         known = writer.reusable_vectors(wanted)
     else:

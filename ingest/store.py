@@ -25,7 +25,8 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-FORMAT_VERSION = 3  # 2: section vectors; 3: vectors in segment files
+FORMAT_VERSION = 4  # 2: section vectors; 3: vectors in segment files; 4: IVF instead of HNSW above 100k rows
+SEGMENT_FORMATS = (3, 4)  # formats whose vector segments a rebuild may reuse
 MANIFEST = "manifest.json"
 _VERSION = re.compile(r"^v(\d{6})$")
 

@@ -1,10 +1,10 @@
-"""Nearest-neighbour search over one kind of vectors: exact, or HNSW plus exact search of newer segments."""
+"""Nearest-neighbour search over one kind of vectors: exact, or IVF plus exact search of newer segments."""
 from __future__ import annotations
 
 import faiss
 import numpy as np
 
-from ingest.vectors import HNSW_EF_SEARCH, Segments
+from ingest.vectors import IVF_PROBES, Segments
 
 EXACT_FILTER_MAX = 50_000  # a filter allowing at most this many ids is searched exactly
 
@@ -13,8 +13,8 @@ class DenseIndex:
     """The live vectors of one kind, searchable by inner product (cosine: the vectors are unit length).
 
     Vectors sit in memory in id order (``ids`` ascending), so ``vector(id)`` is a binary search. When the
-    version has an HNSW over its older segments, a search asks it (skipping deleted ids) and searches the
-    segments added since exactly; otherwise the whole matrix is searched exactly.
+    version has an IVF index over its older segments, a search asks it (skipping deleted ids) and searches
+    the segments added since exactly; otherwise the whole matrix is searched exactly.
     """
 
     def __init__(self, segments: Segments, dimension: int) -> None:
@@ -27,6 +27,7 @@ class DenseIndex:
         exact_rows = np.arange(len(self.ids))
         if segments.ann:
             self.ann = faiss.read_index(str(segments.folder / segments.ann["file"]))
+            self.lists = faiss.extract_index_ivf(self.ann).nlist
             covered = np.concatenate([segments._ids(n) for n in segments.ann["segments"]])
             exact_rows = np.flatnonzero(~np.isin(self.ids, covered))
         self.exact_ids = self.ids[exact_rows]
@@ -55,8 +56,7 @@ class DenseIndex:
         in ``allowed`` when given."""
         queries = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)
         if allowed is not None and (self.ann is None or len(allowed) <= EXACT_FILTER_MAX):
-            # a filter (say, a few articles) is searched exactly: a graph walk that may only stop at a few
-            # nodes misses most of them
+            # a filter (say, a few articles) is searched exactly: the probed lists may hold none of its ids
             items = np.intersect1d(np.asarray(allowed, dtype=np.int64), self.ids)
             scores = (queries @ self.vectors[self.rows(items)].T).max(axis=0) if len(items) else np.zeros(0)
             order = np.lexsort((items, -scores))[:k]
@@ -76,7 +76,7 @@ class DenseIndex:
                 selector = faiss.IDSelectorNot(faiss.IDSelectorBatch(self.deleted))
             else:
                 selector = None
-            params = faiss.SearchParametersHNSW(efSearch=max(HNSW_EF_SEARCH, k), sel=selector)
+            params = faiss.SearchParametersIVF(nprobe=min(IVF_PROBES, self.lists), sel=selector)
             scores, ids = self.ann.search(queries, k, params=params)
             self._collect(best, scores, ids, ids >= 0)
         return sorted(best.items(), key=lambda pair: (-pair[1], pair[0]))[:k]

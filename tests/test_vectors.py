@@ -1,4 +1,4 @@
-"""Vector segments (ingest/vectors.py) and their search (retrieval/dense.py): exact and HNSW, with deletions."""
+"""Vector segments (ingest/vectors.py) and their search (retrieval/dense.py): exact and IVF, with deletions."""
 from __future__ import annotations
 
 import os
@@ -80,7 +80,7 @@ def test_exact_search_matches_brute_force_and_respects_allowed(tmp_path):
         index.row(161)
 
 
-def test_above_the_threshold_an_hnsw_serves_search_and_skips_deleted_ids(tmp_path, monkeypatch):
+def test_above_the_threshold_an_ivf_index_serves_search_and_skips_deleted_ids(tmp_path, monkeypatch):
     monkeypatch.setattr(vectors_module, "ANN_MIN_ROWS", 500)
     first = version(tmp_path, 1)
     ids, vectors = np.arange(1, 2001), unit(2000, 3)
@@ -93,7 +93,7 @@ def test_above_the_threshold_an_hnsw_serves_search_and_skips_deleted_ids(tmp_pat
     second.delete(gone)
     new_ids, new_vectors = np.arange(5000, 5010), unit(10, 6)
     entry2 = second.write(new_ids, new_vectors, number=2)
-    assert entry2["ann"] == entry["ann"]  # few changes: the HNSW is kept, newer rows searched exactly
+    assert entry2["ann"] == entry["ann"]  # few changes: the IVF index is kept, newer rows searched exactly
     index = DenseIndex(Segments.open(second.folder, "chunks", entry2), DIM)
     assert index.exact.ntotal == 10
 
@@ -112,7 +112,7 @@ def test_above_the_threshold_an_hnsw_serves_search_and_skips_deleted_ids(tmp_pat
     assert {i for i, _ in index.search(queries[0], 10, allowed=allowed)} == {7, 8, 9, 5001} - set(gone)
 
 
-def test_the_hnsw_is_rebuilt_when_much_has_changed_and_dropped_below_the_threshold(tmp_path, monkeypatch):
+def test_the_ivf_index_is_rebuilt_when_much_has_changed_and_dropped_below_the_threshold(tmp_path, monkeypatch):
     monkeypatch.setattr(vectors_module, "ANN_MIN_ROWS", 500)
     first = version(tmp_path, 1)
     entry = first.write(np.arange(1, 601), unit(600, 7), number=1)
