@@ -198,6 +198,12 @@ def show_results(index: Index, question: str, k: int, article_ids: set[str] | No
     return seconds
 
 
+def _not_indexed(root: Path, reason: str) -> None:
+    st.warning(f"The articles have not been indexed yet, so there is nothing to search. Editors: run "
+               f"`python -m ingest` in the project folder to build the index in `{root}`, then reload this page.")
+    st.caption(reason)
+
+
 def main() -> None:
     started = time.perf_counter()
     st.set_page_config(page_title="What do the articles say?", layout="centered")  # no icon: it would load from a CDN
@@ -205,6 +211,13 @@ def main() -> None:
     st.title("What do the articles say?")
     st.html(render.notice_html())
     root = index_dir()
+    try:
+        if IndexStore(root).live_name() is None:
+            raise IndexUnavailable(f"no index at {root}")
+    except IndexUnavailable as exc:
+        _not_indexed(root, str(exc))
+        return
+    show_question_box()  # before the model loads (seconds on a cold start), so a visitor can start typing
     try:
         with st.spinner("Loading the articles…"):
             index = live_index(root)
@@ -214,12 +227,9 @@ def main() -> None:
         st.caption(str(exc))
         return
     except IndexUnavailable as exc:
-        st.warning(f"The articles have not been indexed yet, so there is nothing to search. Editors: run "
-                   f"`python -m ingest` in the project folder to build the index in `{root}`, then reload this page.")
-        st.caption(str(exc))
+        _not_indexed(root, str(exc))
         return
     article_ids, k = show_sidebar(index)
-    show_question_box()
     asked = st.session_state.get("asked")
     if asked is None:
         return
