@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ingest.chunk import chunk_article
 from ingest.clean import clean
-from ingest.db import DB, section_text
+from ingest.db import connect_readonly, section_text
 from ingest.load import load_paths
 from ingest.store import IndexStore
 from ingest.types import Article, text_hash
@@ -44,8 +44,6 @@ def embedded_texts(source: Path, index: Path, encoder) -> list[str]:
     Raises:
         RuntimeError: the reproduced texts do not hash to what the live version stores.
     """
-    import sqlite3
-
     live = IndexStore(index).live()
     target = live.manifest["chunking"]["target_tokens"]
     articles, _ = load_paths([source], max_bytes=5_000_000)
@@ -53,7 +51,7 @@ def embedded_texts(source: Path, index: Path, encoder) -> list[str]:
     for article in articles:
         for kind, texts in article_texts(article, encoder, target_tokens=target).items():
             by_kind[kind] |= texts
-    conn = sqlite3.connect(f"file:{live.path / DB}?mode=ro", uri=True)
+    conn = connect_readonly(live.path)
     try:
         stored = {"chunks": {r[0] for r in conn.execute("SELECT embed_hash FROM chunks")},
                   "sections": {r[0] for r in conn.execute("SELECT section_hash FROM chunks")},

@@ -151,9 +151,6 @@ class VersionWriter:
         """Make the rows written so far readable by other connections (a background BM25 build)."""
         self.db.commit()
 
-    def chunk_count(self) -> int:
-        return self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
-
     def counts(self) -> dict[str, int]:
         return {table: self.db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
                 for table in ("articles", "chunks", "sentences", "aliases")}

@@ -232,7 +232,7 @@ def _build(
     # (and the model loads): editing one article of MedQuAD no longer waits for it afterwards.
     writer.commit()
     lexical = LexicalBuild(build / DB, build / BM25_DIR,
-                           background=bool(missing) and writer.chunk_count() >= settings.bm25_process_min_chunks)
+                           background=bool(missing) and writer.counts()["chunks"] >= settings.bm25_process_min_chunks)
     try:
         encoded = dict(zip(missing, encode_texts(encoder, missing, step=settings.encode_step, progress=progress)))
         for kind, texts in needed.items():

@@ -45,8 +45,8 @@ class Segments:
         deleted = np.load(folder / f"{kind}-deleted.npy") if entry.get("deleted") else np.zeros(0, dtype=np.int64)
         return cls(folder, kind, list(entry["segments"]), deleted, entry.get("ann"))
 
-    def _ids(self, name: str, *, folder: Path | None = None) -> np.ndarray:
-        return np.load((folder or self.folder) / f"{name}.ids.npy", mmap_mode="r")
+    def _ids(self, name: str) -> np.ndarray:
+        return np.load(self.folder / f"{name}.ids.npy", mmap_mode="r")
 
     def _vectors(self, name: str) -> np.ndarray:
         return np.load(self.folder / f"{name}.npy", mmap_mode="r")
@@ -69,6 +69,12 @@ class Segments:
             return np.zeros(0, dtype=np.int64)
         ids = np.concatenate([self._ids(n) for n in self.names])
         return ids[~np.isin(ids, self.deleted)]
+
+    def ann_ids(self) -> np.ndarray:
+        """Ids in the segments the ANN index covers (deleted ones included: the search skips those)."""
+        if not self.ann:
+            return np.zeros(0, dtype=np.int64)
+        return np.concatenate([self._ids(n) for n in self.ann["segments"]])
 
     def get(self, ids: np.ndarray) -> dict[int, np.ndarray]:
         """Vectors of the given live ids (reading only those rows)."""

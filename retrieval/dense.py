@@ -28,8 +28,7 @@ class DenseIndex:
         if segments.ann:
             self.ann = faiss.read_index(str(segments.folder / segments.ann["file"]))
             self.lists = faiss.extract_index_ivf(self.ann).nlist
-            covered = np.concatenate([segments._ids(n) for n in segments.ann["segments"]])
-            exact_rows = np.flatnonzero(~np.isin(self.ids, covered))
+            exact_rows = np.flatnonzero(~np.isin(self.ids, segments.ann_ids()))
         self.exact_ids = self.ids[exact_rows]
         self.exact = faiss.IndexFlatIP(self.vectors.shape[1])
         if len(exact_rows):
