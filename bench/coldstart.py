@@ -33,7 +33,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _wait_for_health(url: str, process: subprocess.Popen, deadline: float) -> None:
+def wait_for_health(url: str, process: subprocess.Popen, deadline: float) -> None:
+    """Return once the Streamlit server at ``url`` is healthy; RuntimeError if it exits, TimeoutError at
+    ``deadline`` (``time.monotonic()``)."""
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"streamlit exited with code {process.returncode}")
@@ -43,7 +45,7 @@ def _wait_for_health(url: str, process: subprocess.Popen, deadline: float) -> No
                     return
         except OSError:
             time.sleep(0.05)
-    raise TimeoutError(f"streamlit did not answer at {url} within {TIMEOUT_S} s")
+    raise TimeoutError(f"streamlit did not answer at {url} in time")
 
 
 def page_cold_start(browser, index: Path, log: Path, question: str = QUESTION) -> dict:
@@ -65,7 +67,7 @@ def page_cold_start(browser, index: Path, log: Path, question: str = QUESTION) -
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     try:
         deadline = started + TIMEOUT_S
-        _wait_for_health(url, process, deadline)
+        wait_for_health(url, process, deadline)
         healthy = time.monotonic() - started
         page = context.new_page()
         page.goto(url, wait_until="domcontentloaded")

@@ -7,46 +7,24 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+
+from bench.coldstart import CHROMIUM_ARGS, free_port, wait_for_health
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / "artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 TITLES = ("Is Muscle Twitching a Sign of Multiple Sclerosis?", "Muscle Twitches and Multiple Sclerosis",
           "Are Muscle Twitches a Symptom of MS or ALS? (2024)", "Multiple sclerosis twitching",
           "Muscle contractions: multiple sclerosis and other possible causes")
 WAIT_MS = 90_000
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for_health(url: str, process: subprocess.Popen, log: Path, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"streamlit exited with code {process.returncode}:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    pytest.fail(f"streamlit did not answer at {url} within {timeout:.0f} s:\n{log.read_text()}")
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +43,10 @@ def server(tmp_path_factory):
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_for_health(url, process, log)
+        try:
+            wait_for_health(url, process, time.monotonic() + 90)
+        except (RuntimeError, TimeoutError) as exc:
+            pytest.fail(f"{exc}:\n{log.read_text()}")
         yield url, log
     finally:
         process.terminate()
