@@ -5,10 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/venv.sh requirements-dev.txt
-if ! command -v chromium >/dev/null 2>&1; then
-    echo "installing Debian's chromium for the browser test" >&2
-    if [ "$(id -u)" -eq 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null
-    else sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; fi
-fi
+source scripts/chromium.sh
 .venv/bin/python -m pytest -q "$@"
 .venv/bin/python -m evaluation.gate
