@@ -6,6 +6,13 @@ from collections.abc import Callable
 from ingest.lexical import tokenize
 
 Name = tuple[str, ...]  # a name as its stems: "muscle twitches" -> ("muscl", "twitch")
+# A name the articles equate with more names than this is a general word, not a synonym: across MedQuAD,
+# "eye" is paired with 64 names ("miosis", "leukocoria", ...) and "cancer" with dozens of cancers. Expanding
+# it adds noise to BM25 and hundreds of word pieces to the dense query. The seed articles' names have at most 3.
+MAX_ALIASES = 4
+# At most this many aliases join a query, those of its most specific names (rarest stem) first: a templated
+# question ("What is the outlook for Paranasal Sinus and Nasal Cavity Cancer?") names several things at once.
+MAX_EXPANSION = 4
 
 
 class AliasTable:
@@ -14,7 +21,8 @@ class AliasTable:
     Only direct pairs are used, never chains of them: across thousands of articles, chains join unrelated
     names ("cataracts" = "eye" = "jaundice"). A name matches a query when the query holds at least half of
     the name's stems, including its rarest one, so "twitching" matches "muscle twitches" but "muscle pain"
-    does not.
+    does not. A name with more than ``MAX_ALIASES`` aliases is not expanded, and a query gets at most
+    ``MAX_EXPANSION`` aliases.
     """
 
     def __init__(self, aliases: dict[Name, set[Name]], surfaces: dict[Name, str]) -> None:
@@ -56,9 +64,11 @@ class AliasTable:
     def _aliases_of_matched(self, query_stems: list[str], document_frequency: Callable[[str], int]) -> list[Name]:
         present = set(query_stems)
         found: list[Name] = []
-        for name in self.matched(query_stems, document_frequency):
+        names = [name for name in self.matched(query_stems, document_frequency)
+                 if len(self.aliases[name]) <= MAX_ALIASES]
+        for name in sorted(names, key=lambda name: min(map(document_frequency, name))):  # stable: ties keep order
             found.extend(a for a in sorted(self.aliases[name]) if a not in found and not set(a) <= present)
-        return found
+        return found[:MAX_EXPANSION]
 
     def expand(self, query_stems: list[str], document_frequency: Callable[[str], int]) -> list[str]:
         """Stems to add to a query: those of the aliases of every name it mentions."""

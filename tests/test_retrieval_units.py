@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from ingest.lexical import tokenize
-from retrieval.aliases import AliasTable
+from retrieval.aliases import MAX_ALIASES, MAX_EXPANSION, AliasTable
 from retrieval.confidence import FEATURES as CONFIDENCE_FEATURES, Calibration, load_calibration
 from retrieval.cues import answer_types, wants_list
 from retrieval.group import stance
@@ -185,6 +185,26 @@ def test_a_name_spelt_out_is_not_offered_again():
     assert table.names(tokenize(["ALS"])[0], df) == ["amyotrophic lateral sclerosis", "Lou Gehrig disease"]
 
 
+def test_a_name_paired_with_many_names_is_a_general_word_and_not_expanded():
+    eye = [("eye", name) for name in ("miosis", "leukocoria", "ptosis", "keratitis", "uveitis")]
+    table = AliasTable.from_rows(eye[:MAX_ALIASES] + [("glaucoma", "raised eye pressure")])
+    assert table.names(tokenize(["eye"])[0], df) == ["keratitis", "leukocoria", "miosis", "ptosis"]
+    table = AliasTable.from_rows(eye[:MAX_ALIASES + 1] + [("glaucoma", "raised eye pressure")])
+    assert table.names(tokenize(["eye"])[0], df) == []
+    assert table.expand(tokenize(["eye"])[0], df) == []
+    assert table.names(tokenize(["miosis"])[0], df) == ["eye"]  # the specific name still reaches the general one
+    assert table.names(tokenize(["glaucoma"])[0], df) == ["raised eye pressure"]
+
+
+def test_a_query_gets_the_aliases_of_its_most_specific_names_first():
+    rows = [("ALS", "amyotrophic lateral sclerosis"), ("ALS", "Lou Gehrig disease"), ("ALS", "motor neuron disease"),
+            ("muscle", "musculature"), ("muscle", "muscular tissue"), ("fasciculations", "muscle twitches")]
+    stems = tokenize(["ALS muscle twitches"])[0]  # "al" and "twitch" are rarer than "muscl"
+    names = AliasTable.from_rows(rows).names(stems, df)
+    assert len(names) == MAX_EXPANSION == 4
+    assert names == ["amyotrophic lateral sclerosis", "Lou Gehrig disease", "motor neuron disease", "fasciculations"]
+
+
 def test_no_rows_make_an_empty_table():
     table = AliasTable.from_rows([])
     assert table.aliases == {}
@@ -256,6 +276,14 @@ def test_confidence_does_not_overflow():
     calibration = Calibration((1e6, 0.0, 0.0, 0.0, 0.0), bias=0.0, threshold=0.5)
     assert calibration.confidence(features(probability=1.0)) == pytest.approx(1.0)
     assert calibration.confidence(features(probability=-1.0)) == pytest.approx(0.0)
+
+
+def test_undecided_when_a_feature_range_straddles_the_threshold():
+    calibration = Calibration((0.0, 0.0, 0.0, 0.0, -2.0), bias=1.0, threshold=0.5)
+    assert calibration.undecided(features(), "missing_weight", 0.0, 1.0)  # z runs from 1 down to -1
+    assert not calibration.undecided(features(), "missing_weight", 0.0, 0.4)  # z stays above 0
+    assert not Calibration((0.0, 0.0, 0.0, 0.0, -2.0), 3.0, 0.5).undecided(features(), "missing_weight", 0.0, 1.0)
+    assert not Calibration((0.0, 0.0, 0.0, 0.0, -2.0), -1.0, 0.5).undecided(features(), "missing_weight", 0.0, 1.0)
 
 
 def test_calibration_saves_and_loads(tmp_path):
