@@ -22,7 +22,7 @@ import numpy as np
 from evaluation.metrics import contains_answer
 from evaluation.questions import Question, read_questions, select_split
 from ingest.load import ROOT
-from retrieval.answer import RetrievalSettings, encode_query, query_for, retrieve
+from retrieval.answer import RetrievalSettings, encode_query, measure_missing, query_for, retrieve
 from retrieval.confidence import FEATURES as CONFIDENCE_FEATURES
 from retrieval.confidence import Calibration
 from retrieval.extract import _span, chunk_units
@@ -96,7 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     features, answerable = [], []
     for question in dev:
         retrieved = retrieve(question.question, index, settings=settings, ranker=ranker)
-        features.append([retrieved.features[f] for f in CONFIDENCE_FEATURES])
+        measured = measure_missing(index, retrieved)
+        features.append([measured[f] for f in CONFIDENCE_FEATURES])
         answerable.append(not question.unanswerable)
     fx, fy = np.array(features), np.array(answerable)
     c_weights, c_bias = fit_logistic(fx, fy.astype(float), l2=args.l2_calibration)

@@ -109,7 +109,9 @@ class Retrieved:
     query: Query
     candidates: list[Candidate]
     groups: list[Group]
-    features: dict[str, float]
+    features: dict[str, float]  # "missing_weight" is 0 here until ``measure_missing`` measures it
+    missing: list[str]  # question words the best span lacks (``missing_words``)
+    question_vector: np.ndarray
 
 
 def retrieve(question: str, index: Index, *, settings: RetrievalSettings = RetrievalSettings(),
@@ -127,9 +129,22 @@ def retrieve(question: str, index: Index, *, settings: RetrievalSettings = Retri
     candidates = extract_candidates(index, units, by_chunk, vectors, query, ranker or load_ranker(),
                                     per_chunk=settings.per_chunk)
     groups = group_duplicates(candidates, similarity=settings.duplicate_similarity, overlap=settings.duplicate_overlap)
-    missing = missing_weight(index.encoder, query.text, vectors.question, missing_words(query, candidates))
-    features = confidence_features(query, candidates, term_weights(index, query.terms), missing)
-    return Retrieved(query, candidates, groups, features)
+    features = confidence_features(query, candidates, term_weights(index, query.terms))
+    return Retrieved(query, candidates, groups, features, missing_words(query, candidates), vectors.question)
+
+
+def measure_missing(index: Index, retrieved: Retrieved, calibration: Calibration | None = None) -> dict[str, float]:
+    """The confidence features with ``missing_weight`` measured, which takes a second encoder call.
+
+    Given ``calibration``, it is measured only when its value (between 0 and 1) could change the decision to
+    abstain; otherwise it stays 0, the decision is the same, and the confidence is the top of its range.
+    """
+    features = retrieved.features
+    if not retrieved.missing or (calibration is not None
+                                 and not calibration.undecided(features, "missing_weight", 0.0, 1.0)):
+        return features
+    weight = missing_weight(index.encoder, retrieved.query.text, retrieved.question_vector, retrieved.missing)
+    return {**features, "missing_weight": weight}
 
 
 def answer(question: str, index: Index, *, k: int = 5, settings: RetrievalSettings = RetrievalSettings(),
@@ -149,7 +164,7 @@ def answer(question: str, index: Index, *, k: int = 5, settings: RetrievalSettin
     calibration = calibration or load_calibration()
     retrieved = retrieve(question, index, settings=settings, ranker=ranker, article_ids=article_ids)
     text, groups = retrieved.query.text, retrieved.groups
-    confidence = calibration.confidence(retrieved.features)
+    confidence = calibration.confidence(measure_missing(index, retrieved, calibration))
     if not groups or confidence < calibration.threshold:
         related = [g for g in groups if g.head.similarity >= settings.related_min_similarity][:k]
         return Answer(text, (), True, round(confidence, 4), False, tuple(_extract(index, g) for g in related),

@@ -1,7 +1,7 @@
 """How sure an answer is, and the recorded threshold below which the tool says the articles do not answer.
 
-Confidence is a logistic model over four features; its weights and the threshold are fitted on the dev
-questions by ``python -m evaluation.calibrate`` and stored in ``retrieval/calibration.json``.
+Confidence is a logistic model over ``FEATURES``; its weights and the threshold are fitted on the dev
+questions by ``python -m evaluation.fit`` and stored in ``retrieval/calibration.json``.
 """
 from __future__ import annotations
 
@@ -40,6 +40,12 @@ class Calibration:
         z = self.bias + sum(w * features[name] for w, name in zip(self.weights, FEATURES))
         return 1.0 / (1.0 + math.exp(-max(min(z, 40.0), -40.0)))
 
+    def undecided(self, features: dict[str, float], name: str, low: float, high: float) -> bool:
+        """True when feature ``name``, anywhere in [``low``, ``high``], could put the confidence on either side
+        of the threshold; False when the decision is the same for every value in that range."""
+        ends = [self.confidence({**features, name: value}) >= self.threshold for value in (low, high)]
+        return ends[0] != ends[1]
+
     def save(self, path: Path = CALIBRATION_FILE) -> None:
         data = asdict(self)
         data["features"] = list(FEATURES)
@@ -51,7 +57,7 @@ def load_calibration(path: Path = CALIBRATION_FILE) -> Calibration:
     """The recorded calibration.
 
     Raises:
-        FileNotFoundError: no calibration file (run ``python -m evaluation.calibrate``).
+        FileNotFoundError: no calibration file (run ``python -m evaluation.fit``).
         ValueError: the file's features differ from ``FEATURES``.
     """
     data = json.loads(path.read_text(encoding="utf-8"))
@@ -71,11 +77,11 @@ def missing_words(query: Query, candidates: list[Candidate]) -> list[str]:
 
 def missing_weight(encoder: Encoder, question: str, question_vector: np.ndarray, words: list[str]) -> float:
     """How much of the question's meaning rests on words the answer lacks: the largest drop in similarity
-    between the question and the question with one such word removed (0 when none)."""
+    between the question and the question with one such word removed (0 when none), at most 1."""
     if not words:
         return 0.0
     shortened = [re.sub(rf"\b{re.escape(word)}\b", " ", question, flags=re.IGNORECASE) for word in words]
-    return float(max(0.0, 1.0 - float((encoder.encode(shortened) @ question_vector).min())))
+    return float(min(1.0, max(0.0, 1.0 - float((encoder.encode(shortened) @ question_vector).min()))))
 
 
 def confidence_features(query: Query, candidates: list[Candidate], weights: dict[str, float],

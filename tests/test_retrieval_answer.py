@@ -14,7 +14,7 @@ from ingest.load import ROOT
 from ingest.pipeline import Settings, ingest
 from ingest.store import FORMAT_VERSION, MANIFEST, IndexStore, IndexUnavailable
 from retrieval import IndexMismatch, QuestionError, RetrievalSettings, answer, load_index
-from retrieval.answer import query_for
+from retrieval.answer import encode_query, measure_missing, query_for, retrieve
 from retrieval.ranker import load_ranker
 from retrieval.types import Answer, Extract
 
@@ -167,6 +167,28 @@ def test_abstention_offers_close_passages_as_related_only(index):
     assert len(result.related) == 3
     none_close = RetrievalSettings(related_min_similarity=1.01)
     assert ask("banana bread recipe", index, calibration=ABSTAIN_OFF_TOPIC, settings=none_close).related == ()
+
+
+MISSING_MATTERS = calibration(threshold=0.5, bias=0.5, missing_weight=-1.0)  # abstains when missing_weight > 0.5
+
+
+@pytest.mark.parametrize("question", QUESTIONS + ["Can caffeine make muscles twitch at bedtime?"])
+@pytest.mark.parametrize("abstention", [ANSWER_ALL, ABSTAIN_OFF_TOPIC, MISSING_MATTERS],
+                         ids=["answer-all", "off-topic", "missing-matters"])
+def test_missing_weight_is_measured_only_when_it_can_change_the_decision(index, question, abstention):
+    retrieved = retrieve(question, index, ranker=simple_ranker())
+    measured = measure_missing(index, retrieved)  # always measured, as the fitting does
+    index.encoder.encoded.clear()
+    encode_query(index, retrieved.query)
+    first_batch = len(index.encoder.encoded)
+    index.encoder.encoded.clear()
+    result = ask(question, index, calibration=abstention)
+    second_call = len(index.encoder.encoded) > first_batch
+    assert result.abstained == (abstention.confidence(measured) < abstention.threshold)
+    if abstention.undecided(retrieved.features, "missing_weight", 0.0, 1.0) and retrieved.missing:
+        assert second_call and result.confidence == pytest.approx(abstention.confidence(measured), abs=1e-4)
+    else:
+        assert not second_call
 
 
 def test_answered_question_has_no_related(index):
