@@ -79,6 +79,7 @@ class Index:
         self.sentence_chunk_ids = chunk_of[:, 1]  # the chunk of each sentence, in the sentence index's row order
         self.bm25 = load_bm25(version.path / BM25_DIR)
         self.bm25_chunk_ids = np.load(version.path / BM25_DIR / "chunk_ids.npy")
+        self._bm25_order = np.argsort(self.bm25_chunk_ids, kind="stable")
         self.vocabulary = {t: i for t, i in self.bm25.vocab_dict.items() if t}
         indptr = np.asarray(self.bm25.scores["indptr"])
         self.document_frequency = np.zeros(len(self.bm25.vocab_dict), dtype=np.int64)
@@ -95,6 +96,16 @@ class Index:
         """In how many chunks ``stem`` occurs (0 if never)."""
         row = self.vocabulary.get(stem)
         return 0 if row is None else int(self.document_frequency[row])
+
+    def bm25_positions(self, chunk_ids: list[int]) -> np.ndarray:
+        """The position of each chunk in the BM25 index's documents (``bm25_chunk_ids``), -1 if absent."""
+        ids = np.asarray(chunk_ids, dtype=np.int64)
+        if len(self.bm25_chunk_ids) == 0 or len(ids) == 0:
+            return np.full(len(ids), -1, dtype=np.int64)
+        where = np.minimum(np.searchsorted(self.bm25_chunk_ids, ids, sorter=self._bm25_order),
+                           len(self.bm25_chunk_ids) - 1)
+        positions = self._bm25_order[where]
+        return np.where(self.bm25_chunk_ids[positions] == ids, positions, -1)
 
     def is_stale(self) -> bool:
         """True when another version has been published since this one was loaded."""

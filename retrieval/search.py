@@ -44,14 +44,21 @@ def sentence_ranking(index: Index, query_vectors: np.ndarray, k: int, *, allowed
     return sorted(best.items(), key=lambda item: -item[1])
 
 
-def bm25_ranking(index: Index, stems: list[str], k: int, *, allowed: np.ndarray | None = None
-                 ) -> list[tuple[int, float]]:
-    """(chunk id, BM25 score) of the ``k`` best-scoring chunks with a positive score."""
+def chunk_bm25_scores(index: Index, stems: list[str], *, allowed: np.ndarray | None = None) -> np.ndarray:
+    """BM25 score of every chunk (in ``index.bm25_chunk_ids`` order); 0 outside ``allowed`` when given."""
     if index.chunk_count == 0 or not stems:
-        return []
+        return np.zeros(len(index.bm25_chunk_ids), dtype=np.float32)
     scores = bm25_scores(index.bm25, stems)
     if allowed is not None:
         scores = np.where(np.isin(index.bm25_chunk_ids, allowed), scores, 0.0)
+    return scores
+
+
+def bm25_ranking(index: Index, stems: list[str], k: int, *, allowed: np.ndarray | None = None,
+                 scores: np.ndarray | None = None) -> list[tuple[int, float]]:
+    """(chunk id, BM25 score) of the ``k`` best-scoring chunks with a positive score (from ``scores`` when
+    given, see ``chunk_bm25_scores``)."""
+    scores = chunk_bm25_scores(index, stems, allowed=allowed) if scores is None else scores
     return [(int(index.bm25_chunk_ids[i]), float(scores[i])) for i in _top(scores, k) if scores[i] > 0]
 
 
@@ -89,14 +96,18 @@ class Ranking:
     """Fused chunk ranking, with the BM25 scores behind it (the extract ranker uses both)."""
 
     fused: list[tuple[int, float]]
-    bm25: dict[int, float]
+    bm25: dict[int, float]  # BM25 score of every fused chunk with one, not only of BM25's own top ``depth``
 
 
 def hybrid_ranking(index: Index, query: Query, query_vectors: np.ndarray, *, depth: int = 30,
                    use_sentences: bool = True, allowed: np.ndarray | None = None) -> Ranking:
     """Chunks ranked by fusing dense chunk search, dense sentence search and BM25 with aliases."""
-    lexical = bm25_ranking(index, query_stems(query), depth, allowed=allowed)
+    scores = chunk_bm25_scores(index, query_stems(query), allowed=allowed)
+    lexical = bm25_ranking(index, query_stems(query), depth, allowed=allowed, scores=scores)
     rankings = [dense_ranking(index, query_vectors, depth, allowed=allowed), lexical]
     if use_sentences:
         rankings.append(sentence_ranking(index, query_vectors, depth, allowed=allowed))
-    return Ranking(reciprocal_rank_fusion(rankings), dict(lexical))
+    fused = reciprocal_rank_fusion(rankings)
+    positions = index.bm25_positions([chunk for chunk, _ in fused])
+    bm25 = {chunk: float(scores[p]) for (chunk, _), p in zip(fused, positions) if p >= 0 and scores[p] > 0}
+    return Ranking(fused, bm25)

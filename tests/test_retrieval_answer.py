@@ -15,6 +15,7 @@ from ingest.pipeline import Settings, ingest
 from ingest.store import FORMAT_VERSION, MANIFEST, IndexStore, IndexUnavailable
 from retrieval import IndexMismatch, QuestionError, RetrievalSettings, answer, load_index
 from retrieval.answer import encode_query, measure_missing, query_for, retrieve
+from retrieval.search import chunk_bm25_scores, hybrid_ranking, query_stems
 from retrieval.ranker import load_ranker
 from retrieval.types import Answer, Extract
 
@@ -189,6 +190,18 @@ def test_missing_weight_is_measured_only_when_it_can_change_the_decision(index, 
         assert second_call and result.confidence == pytest.approx(abstention.confidence(measured), abs=1e-4)
     else:
         assert not second_call
+
+
+def test_bm25_score_of_every_fused_chunk_not_only_bm25s_own_top(index):
+    query = query_for(index, "Are twitches harmless?")  # dense finds a chunk BM25 ranks second
+    vectors = encode_query(index, query).search
+    scores = chunk_bm25_scores(index, query_stems(query))
+    ranking = hybrid_ranking(index, query, vectors, depth=1)  # BM25's own list holds one chunk
+    positions = index.bm25_positions([chunk for chunk, _ in ranking.fused])
+    expected = {chunk: float(scores[p]) for (chunk, _), p in zip(ranking.fused, positions) if scores[p] > 0}
+    assert len(expected) > 1 and ranking.bm25 == pytest.approx(expected)
+    assert all(index.bm25_chunk_ids[p] == chunk for (chunk, _), p in zip(ranking.fused, positions))
+    assert index.bm25_positions([max(index.bm25_chunk_ids) + 1, -5]).tolist() == [-1, -1]
 
 
 def test_answered_question_has_no_related(index):
