@@ -84,11 +84,10 @@ def missing_weight(encoder: Encoder, question: str, question_vector: np.ndarray,
     return float(min(1.0, max(0.0, 1.0 - float((encoder.encode(shortened) @ question_vector).min()))))
 
 
-def confidence_features(query: Query, candidates: list[Candidate], weights: dict[str, float],
-                        missing: float = 0.0) -> dict[str, float]:
+def confidence_features(query: Query, candidates: list[Candidate], weights: dict[str, float]) -> dict[str, float]:
     """The features of an answer: the ranker's best probability, best similarity, weighted share of terms the
-    corpus does not use, whether an amount was asked for and the best span has none, and ``missing`` (see
-    ``missing_weight``).
+    corpus does not use, whether an amount was asked for and the best span has none, and "missing_weight" at 0
+    (it takes another encoder call: ``retrieval.answer.measure_missing`` measures it when it matters).
 
     ``weights`` are the IDF weights of the query's known terms; an unknown term weighs as the rarest term.
     """
@@ -102,5 +101,5 @@ def confidence_features(query: Query, candidates: list[Candidate], weights: dict
         "similarity": max((c.similarity for c in top), default=0.0),
         "unknown": unknown,
         "missing_quantity": float(asks_amount and not any(_AMOUNT.search(c.text) for c in top[:1])),
-        "missing_weight": missing,
+        "missing_weight": 0.0,
     }

@@ -54,12 +54,15 @@ def chunk_bm25_scores(index: Index, stems: list[str], *, allowed: np.ndarray | N
     return scores
 
 
-def bm25_ranking(index: Index, stems: list[str], k: int, *, allowed: np.ndarray | None = None,
-                 scores: np.ndarray | None = None) -> list[tuple[int, float]]:
-    """(chunk id, BM25 score) of the ``k`` best-scoring chunks with a positive score (from ``scores`` when
-    given, see ``chunk_bm25_scores``)."""
-    scores = chunk_bm25_scores(index, stems, allowed=allowed) if scores is None else scores
+def _best_chunks(index: Index, scores: np.ndarray, k: int) -> list[tuple[int, float]]:
+    """(chunk id, score) of the ``k`` best of ``scores`` (from ``chunk_bm25_scores``) that are positive."""
     return [(int(index.bm25_chunk_ids[i]), float(scores[i])) for i in _top(scores, k) if scores[i] > 0]
+
+
+def bm25_ranking(index: Index, stems: list[str], k: int, *, allowed: np.ndarray | None = None
+                 ) -> list[tuple[int, float]]:
+    """(chunk id, BM25 score) of the ``k`` best-scoring chunks with a positive score."""
+    return _best_chunks(index, chunk_bm25_scores(index, stems, allowed=allowed), k)
 
 
 def reciprocal_rank_fusion(rankings: list[list[tuple[int, float]]], *, k: int = 60,
@@ -103,7 +106,7 @@ def hybrid_ranking(index: Index, query: Query, query_vectors: np.ndarray, *, dep
                    use_sentences: bool = True, allowed: np.ndarray | None = None) -> Ranking:
     """Chunks ranked by fusing dense chunk search, dense sentence search and BM25 with aliases."""
     scores = chunk_bm25_scores(index, query_stems(query), allowed=allowed)
-    lexical = bm25_ranking(index, query_stems(query), depth, allowed=allowed, scores=scores)
+    lexical = _best_chunks(index, scores, depth)
     rankings = [dense_ranking(index, query_vectors, depth, allowed=allowed), lexical]
     if use_sentences:
         rankings.append(sentence_ranking(index, query_vectors, depth, allowed=allowed))
