@@ -41,10 +41,10 @@ def index_dir() -> Path:
 
 
 @st.cache_resource(show_spinner=False)
-def _encoder():
-    from ingest.encoder import SentenceTransformerEncoder
+def _encoder(root: str):
+    from ingest.encoder import query_encoder
 
-    encoder = SentenceTransformerEncoder()
+    encoder = query_encoder(Path(root))
     encoder.warm_up()  # here, not during someone's first question
     return encoder
 
@@ -52,7 +52,7 @@ def _encoder():
 @st.cache_resource(show_spinner=False, max_entries=2)
 def _index(root: str, version: str) -> Index:
     """One index version; a newly published version has a new key, so it is loaded on the next run."""
-    return load_index(Path(root), _encoder())
+    return load_index(Path(root), _encoder(root))
 
 
 def live_index(root: Path) -> Index:

@@ -91,9 +91,11 @@ ROWS: list[Row] = [
                                                              a=r["latency"]["abstained"])),
     ("  encoder calls / texts per answer", lambda r: "{c:.2f} / {t:.2f}".format(
         c=r["latency"]["encoder_calls_per_answer"], t=r["latency"]["texts_per_answer"])),
-    ("  bare query encode ms", lambda r: _ms(r, "encode_ms")),
+    ("  bare model query encode ms", lambda r: _ms(r, "encode_ms")),
+    ("  ONNX query encode ms", lambda r: _ms(r, "query_encode_ms")),
     ("  plain baseline ms", lambda r: _ms(r, "baseline_ms")),
     ("  answer/encode p50<=2 p95<=3", lambda r: _ratio(r, "encode_ms", (2, 3))),
+    ("  answer/ONNX encode p50 / p95", lambda r: _ratio(r, "query_encode_ms", None)),
     ("  answer/baseline p50 / p95", lambda r: _ratio(r, "baseline_ms", None)),
     ("re-ingest unchanged", _unchanged),
     ("re-ingest one edit (ingest())", _edit),

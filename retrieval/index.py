@@ -178,9 +178,12 @@ def check_manifest(manifest: dict, encoder: Encoder, path: Path) -> None:
 
 
 def load_index(root: Path, encoder: Encoder | None = None) -> Index:
-    """Load the live version of the index at ``root`` (the real model unless ``encoder`` is given)."""
+    """Load the live version of the index at ``root``; questions are encoded by ``encoder``, by default the
+    real model's ONNX export stored with the index (``ingest.encoder.query_encoder``)."""
     if encoder is None:
-        from ingest.encoder import SentenceTransformerEncoder
+        from ingest.encoder import query_encoder
 
-        encoder = SentenceTransformerEncoder()
+        if IndexStore(root).live_name() is None:
+            raise IndexUnavailable(f"no index at {root}: run `python -m ingest` first")
+        encoder = query_encoder(Path(root))
     return Index(Path(root), encoder)

@@ -102,7 +102,8 @@ def test_the_table_shows_each_target_with_its_verdict():
                    "summary": {"articles": 5, "chunks": 80, "sentences": 300, "encoded": 400},
                    "bare": {"texts": 400, "total": 400, "seconds": 8.0, "per_second": 50.0}},
         "latency": {key: {"p50": p50, "p95": p50 * 2, "p99": p50 * 3, "n": 200}
-                    for key, p50 in (("answer_ms", 30.0), ("encode_ms", 20.0), ("baseline_ms", 25.0))},
+                    for key, p50 in (("answer_ms", 30.0), ("encode_ms", 20.0), ("query_encode_ms", 10.0),
+                                         ("baseline_ms", 25.0))},
         "reingest": [{"unchanged": {"seconds": 0.5, "encoded": 0},
                       "edit": {"seconds": 3.0, "inside_seconds": 2.0, "encoded": 2,
                                "article_encode": {"texts": 40, "cold_seconds": 4.0, "warm_seconds": 0.5}}}],
@@ -111,6 +112,7 @@ def test_the_table_shows_each_target_with_its_verdict():
     table = corpus_table([result])
     assert "40.0 / 50.0 = 0.80 FAIL" in table
     assert "1.50x PASS / 1.50x PASS" in table
+    assert [line for line in table.splitlines() if line.startswith("  answer/ONNX")][0].endswith("| 3.00x / 3.00x")
     assert "0.50 s, 0 encoded PASS" in table
     assert "2 + 4.00 = 6.0 s PASS" in table and "2 + 0.50 = 2.5 s FAIL" in table
     assert [line for line in table.splitlines() if line.startswith("cold start CLI")][0].endswith("| 6.0 s FAIL")

@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from ingest.encoder import SentenceTransformerEncoder
+from ingest.encoder import OnnxEncoder, SentenceTransformerEncoder
 from ingest.load import ROOT
 from ingest.pipeline import Settings, ingest
 from retrieval import QuestionError, answer, load_index
@@ -26,7 +26,9 @@ def index(tmp_path_factory):
     encoder = SentenceTransformerEncoder()
     index_dir = tmp_path_factory.mktemp("retrieval") / "index"
     ingest([ROOT / "corpus"], encoder, Settings(index_dir=index_dir))
-    return load_index(index_dir, encoder)
+    index = load_index(index_dir)  # as the CLI and the page load it: questions encoded by the ONNX export
+    assert isinstance(index.encoder, OnnxEncoder)
+    return index
 
 
 @pytest.fixture(scope="module")

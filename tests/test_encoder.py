@@ -1,0 +1,127 @@
+"""The query encoder: the ONNX export beside an index, chosen when current, and the torch model otherwise.
+
+Unit tests check the choice with stand-in files (no weights load); integration tests export the real model and
+compare its vectors with sentence-transformers', and check that answering a question never imports torch.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import FakeEncoder
+from ingest.encoder import (
+    QUERY_MODEL_DIR, QUERY_MODEL_FILE, QUERY_MODEL_STAMP, OnnxEncoder, SentenceTransformerEncoder,
+    export_query_model, model_stamp, query_encoder, query_model_current,
+)
+from ingest.load import ROOT
+from ingest.pipeline import Settings, ingest
+
+
+def fake_export(index_root: Path, stamp: dict) -> Path:
+    folder = index_root / QUERY_MODEL_DIR
+    folder.mkdir(parents=True)
+    (folder / QUERY_MODEL_FILE).write_bytes(b"not read until the first encode")
+    (folder / QUERY_MODEL_STAMP).write_text(json.dumps(stamp), encoding="utf-8")
+    return folder
+
+
+def test_a_current_export_is_chosen_for_questions(tmp_path):
+    fake_export(tmp_path, model_stamp())
+    assert query_model_current(tmp_path)
+    encoder = query_encoder(tmp_path)
+    assert isinstance(encoder, OnnxEncoder)
+    assert encoder.model_file == tmp_path / QUERY_MODEL_DIR / QUERY_MODEL_FILE
+    assert encoder.name == SentenceTransformerEncoder.name and encoder.dimension == 384
+
+
+@pytest.mark.parametrize("change", ["weights_bytes", "package_version"])
+def test_an_export_of_other_weights_is_not_used(tmp_path, change):
+    stamp = model_stamp()
+    stamp[change] = "something else"
+    fake_export(tmp_path, stamp)
+    assert not query_model_current(tmp_path)
+    with pytest.warns(UserWarning, match="no current ONNX query model"):
+        assert isinstance(query_encoder(tmp_path), SentenceTransformerEncoder)
+
+
+def test_an_export_without_its_stamp_or_file_is_not_used(tmp_path):
+    folder = fake_export(tmp_path, model_stamp())
+    (folder / QUERY_MODEL_FILE).unlink()
+    assert not query_model_current(tmp_path)
+    (folder / QUERY_MODEL_STAMP).write_text("{not json", encoding="utf-8")
+    assert not query_model_current(tmp_path)
+    with pytest.raises(FileNotFoundError, match="no ONNX model at"):
+        OnnxEncoder(folder / QUERY_MODEL_FILE)
+
+
+class ExportCounting(FakeEncoder):
+    def __init__(self) -> None:
+        super().__init__()
+        self.exports: list[Path] = []
+
+    def write_query_model(self, index_root: Path) -> bool:
+        self.exports.append(index_root)
+        return False
+
+
+def test_every_ingest_asks_the_encoder_for_its_query_model(tmp_path, corpus):
+    encoder = ExportCounting()
+    settings = Settings(index_dir=tmp_path / "index", target_tokens=32)
+    ingest([corpus], encoder, settings)
+    ingest([corpus], encoder, settings)  # nothing changed: still checked, so an old index gets its export
+    assert encoder.exports == [settings.index_dir, settings.index_dir]
+
+
+# -- the real model ---------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("export")
+    assert export_query_model(root)
+    return root
+
+
+@pytest.mark.integration
+def test_export_is_written_once(exported):
+    assert query_model_current(exported)
+    assert not export_query_model(exported)
+    assert not list((exported / QUERY_MODEL_DIR).glob("*.partial"))
+
+
+@pytest.mark.integration
+def test_onnx_vectors_match_sentence_transformers(exported):
+    questions = [json.loads(line)["question"] for line in
+                 (ROOT / "evaluation" / "questions.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+    texts = questions[:70] + ["word " * 400, "x", "", "Fasciculations, or muscle twitches, are rare in MS."]
+    onnx = OnnxEncoder(exported / QUERY_MODEL_DIR / QUERY_MODEL_FILE, batch_size=16)  # several padded batches
+    reference = SentenceTransformerEncoder().encode(texts)
+    vectors = onnx.encode(texts)
+    assert vectors.shape == reference.shape == (len(texts), 384) and vectors.dtype == np.float32
+    assert np.abs(vectors - reference).max() < 1e-5
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert onnx.encode([]).shape == (0, 384)
+
+
+@pytest.mark.integration
+def test_answering_a_question_never_imports_torch(tmp_path):
+    """The CLI on an index built by the real model: answers with the ONNX export, torch stays unloaded."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "twitches.txt").write_text(
+        "Muscle twitches\n\nFasciculations, or muscle twitches, are small involuntary contractions. "
+        "Caffeine and stress can trigger them.\n", encoding="utf-8")
+    index_dir = tmp_path / "index"
+    ingest([corpus], SentenceTransformerEncoder(), Settings(index_dir=index_dir))
+    assert query_model_current(index_dir)
+    script = ("import json, sys\nfrom retrieval.__main__ import main\n"
+              f"code = main(['What can trigger muscle twitches?', '--index', {str(index_dir)!r}, '--json'])\n"
+              "print(json.dumps({'code': code, 'loaded': [m for m in ('torch', 'sentence_transformers', "
+              "'transformers') if m in sys.modules]}))\n")
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    answer_line, report_line = result.stdout.strip().splitlines()[-2:]
+    assert json.loads(report_line) == {"code": 0, "loaded": []}, result.stderr
+    assert "Caffeine" in json.loads(answer_line)["extracts"][0]["text"]
