@@ -19,7 +19,7 @@ from ingest.types import Article, text_hash
 
 @dataclass(frozen=True)
 class BareEncode:
-    """``texts`` of ``total`` encoded in ``seconds`` by ``SentenceTransformer.encode`` alone."""
+    """``texts`` of ``total`` encoded in ``seconds`` by one encoder alone."""
 
     texts: int
     total: int
@@ -69,11 +69,17 @@ def bare_encode(model, texts: list[str], *, batch_size: int = 64, limit: int | N
 
     With ``limit``, every n-th text of the length order is taken (so the length mix is kept), at most ``limit``.
     """
+    return timed_encode(lambda batch: model.encode(batch, batch_size=batch_size, normalize_embeddings=True,
+                                                   convert_to_numpy=True, show_progress_bar=False),
+                        texts, batch_size=batch_size, limit=limit)
+
+
+def timed_encode(encode, texts: list[str], *, batch_size: int = 64, limit: int | None = None) -> BareEncode:
+    """Time ``encode(texts)`` on ``texts`` (or the ``limit`` sample of ``bare_encode``), after one warm batch."""
     ordered = sorted(texts, key=len, reverse=True)
     step = max(1, -(-len(ordered) // limit)) if limit else 1
     sample = ordered[::step]
-    model.encode(sample[:batch_size], batch_size=batch_size, show_progress_bar=False)  # warm: first call pays setup
+    encode(sample[:batch_size])  # warm: the first call pays setup
     started = time.perf_counter()
-    model.encode(sample, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True,
-                 show_progress_bar=False)
+    encode(sample)
     return BareEncode(len(sample), len(ordered), time.perf_counter() - started)

@@ -16,7 +16,7 @@ from pathlib import Path
 from bench.corpora import Corpus
 from bench.ingest_run import ingest_command
 from bench.measure import python_command, run_measured
-from ingest.encoder import QUERY_MODEL_DIR
+from ingest.encoder import ONNX_DIR
 from ingest.store import IndexStore
 
 ADDED = "This sentence was added by the benchmark to measure re-ingesting an edited article."
@@ -67,13 +67,13 @@ def edited_article(corpus: Corpus) -> Iterator[tuple[str, str]]:
 
 
 def copy_live_index(index: Path, destination: Path) -> Path:
-    """A copy of the live version (with its CURRENT and query model), so re-ingesting it leaves the cached
+    """A copy of the live version (with its CURRENT and ONNX model), so re-ingesting it leaves the cached
     index as it is."""
     live = IndexStore(index).live()
     target = destination / "index"
     shutil.copytree(live.path, target / "versions" / live.name)
-    if (index / QUERY_MODEL_DIR).is_dir():
-        shutil.copytree(index / QUERY_MODEL_DIR, target / QUERY_MODEL_DIR)
+    if (index / ONNX_DIR).is_dir():
+        shutil.copytree(index / ONNX_DIR, target / ONNX_DIR)
     (target / "CURRENT").write_text(live.name + "\n", encoding="utf-8")
     return target
 

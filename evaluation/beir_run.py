@@ -34,7 +34,7 @@ def cached_index(benchmark: Benchmark, documents: list[dict], max_docs: int | No
     the ingest settings recorded in the manifest changed. A subset is written once to ``subset/corpus.jsonl``
     beside the index (under the git-ignored cache) so that its articles keep one path from run to run.
     """
-    from ingest.encoder import SentenceTransformerEncoder
+    from ingest.encoder import ingest_encoder
     from ingest.pipeline import Settings, ingest
 
     folder = Path(cache) / f"{benchmark.name}-{corpus_key(benchmark.corpus_path, max_docs)}"
@@ -48,7 +48,8 @@ def cached_index(benchmark: Benchmark, documents: list[dict], max_docs: int | No
                 out.writelines(json.dumps(d, ensure_ascii=False) + "\n" for d in documents)
             partial.replace(source)
     _log(f"index {folder / 'index'}: ingesting {len(documents)} documents unless already done (real model)")
-    summary = ingest([source], SentenceTransformerEncoder(), Settings(index_dir=folder / "index"), progress=progress)
+    summary = ingest([source], ingest_encoder(folder / "index"), Settings(index_dir=folder / "index"),
+                     progress=progress)
     if summary.skipped:
         _log(f"  {len(summary.skipped)} documents skipped, e.g. {summary.skipped[0].path}: {summary.skipped[0].reason}")
     return folder / "index", f"built in {summary.seconds:.0f} s" if summary.published else "reused"

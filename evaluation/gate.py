@@ -66,10 +66,10 @@ def gate_index(index: Path | None) -> Path:
     """``index`` if given, else the seed corpus ingested (incrementally) into ``.cache/gate/index``."""
     if index is not None:
         return index
-    from ingest.encoder import SentenceTransformerEncoder
+    from ingest.encoder import ingest_encoder
     from ingest.pipeline import Settings, ingest
 
-    ingest([ROOT / "corpus"], SentenceTransformerEncoder(), Settings(index_dir=GATE_INDEX))
+    ingest([ROOT / "corpus"], ingest_encoder(GATE_INDEX), Settings(index_dir=GATE_INDEX))
     return GATE_INDEX
 
 

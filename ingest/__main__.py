@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from ingest.load import display_path
+from ingest.load import display_path, source_files
 from ingest.pipeline import Settings, StrictFailure, Summary, ingest
 from ingest.store import IndexLocked, IndexStore, IndexUnavailable
 
@@ -59,9 +59,10 @@ def main(argv: list[str] | None = None) -> int:
         return _rollback(settings, as_json=args.json)
     paths = args.paths or [settings.corpus_dir]
     try:
-        from ingest.encoder import SentenceTransformerEncoder
+        from ingest.encoder import ingest_encoder
 
-        summary = ingest(paths, SentenceTransformerEncoder(), settings, strict=args.strict, progress=True)
+        source_files(paths)  # a missing path is reported before the model is prepared
+        summary = ingest(paths, ingest_encoder(settings.index_dir), settings, strict=args.strict, progress=True)
     except IndexLocked as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_LOCKED

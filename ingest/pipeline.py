@@ -167,7 +167,6 @@ def ingest(
         added = [i for i in loaded if i not in old]
         updated = [i for i in loaded if i in old and old[i]["hash"] != hashes[i]]
         unchanged = [i for i in loaded if i in old and old[i]["hash"] == hashes[i]]
-        _write_query_model(encoder, settings.index_dir, progress)
         if rebuild is None and not (added or updated or removed):
             counts = live.manifest["counts"]
             return Summary(added, updated, removed, unchanged, skipped, counts["articles"], counts["chunks"],
@@ -183,13 +182,6 @@ def ingest(
         return Summary(added, updated, removed, unchanged, skipped, counts["articles"], counts["chunks"],
                        counts["sentences"], version_name, time.perf_counter() - started, encoded,
                        None if rebuild == "new index" else rebuild, True)
-
-
-def _write_query_model(encoder: Encoder, index_dir: Path, progress: bool) -> None:
-    """The encoder's query-time model beside the index (once per model; see ``Encoder.write_query_model``)."""
-    started = time.perf_counter()
-    if encoder.write_query_model(index_dir) and progress:
-        print(f"query model written to {index_dir} in {time.perf_counter() - started:.1f} s", file=sys.stderr)
 
 
 def _build(

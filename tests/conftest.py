@@ -33,9 +33,6 @@ class FakeEncoder:
     def is_word(self, word: str) -> bool:
         return False  # every unknown word may be a misspelling
 
-    def write_query_model(self, index_root: Path) -> bool:
-        return False  # questions are encoded by this same object
-
     def encode(self, texts: list[str]) -> np.ndarray:
         self.encoded.extend(texts)
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)

@@ -155,10 +155,10 @@ def test_dates_and_confidence_words():
 
 # -- the page, through AppTest ---------------------------------------------------------------------------------
 def build_index(corpus: Path, index_dir: Path) -> Path:
-    from ingest.encoder import SentenceTransformerEncoder
+    from ingest.encoder import ingest_encoder
     from ingest.pipeline import Settings, ingest
 
-    ingest([corpus], SentenceTransformerEncoder(), Settings(index_dir=index_dir))
+    ingest([corpus], ingest_encoder(index_dir), Settings(index_dir=index_dir))
     return index_dir
 
 

@@ -30,11 +30,11 @@ WAIT_MS = 90_000
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """The app on a free port, over an index of the real corpus built in a temporary directory."""
-    from ingest.encoder import SentenceTransformerEncoder
+    from ingest.encoder import ingest_encoder
     from ingest.pipeline import Settings, ingest
 
     root = tmp_path_factory.mktemp("browser")
-    ingest([ROOT / "corpus"], SentenceTransformerEncoder(), Settings(index_dir=root / "index"))
+    ingest([ROOT / "corpus"], ingest_encoder(root / "index"), Settings(index_dir=root / "index"))
     port, log = free_port(), root / "streamlit.log"
     env = {**os.environ, "QA_INDEX_DIR": str(root / "index")}
     command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",

@@ -1,6 +1,6 @@
-"""The query encoder: the ONNX export beside an index, chosen when current, and the torch model otherwise.
+"""The model's ONNX export beside an index: chosen when current, the torch model otherwise.
 
-Unit tests check the choice with stand-in files (no weights load); integration tests export the real model and
+Unit tests check the choice with stand-in files (no weights load); integration tests export the real model,
 compare its vectors with sentence-transformers', and check that answering a question never imports torch.
 """
 from __future__ import annotations
@@ -13,29 +13,28 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import FakeEncoder
 from ingest.encoder import (
-    QUERY_MODEL_DIR, QUERY_MODEL_FILE, QUERY_MODEL_STAMP, OnnxEncoder, SentenceTransformerEncoder,
-    export_query_model, model_stamp, query_encoder, query_model_current,
+    ONNX_DIR, ONNX_FILE, ONNX_STAMP, OnnxEncoder, SentenceTransformerEncoder,
+    export_onnx, ingest_encoder, model_stamp, onnx_current, query_encoder,
 )
 from ingest.load import ROOT
 from ingest.pipeline import Settings, ingest
 
 
 def fake_export(index_root: Path, stamp: dict) -> Path:
-    folder = index_root / QUERY_MODEL_DIR
+    folder = index_root / ONNX_DIR
     folder.mkdir(parents=True)
-    (folder / QUERY_MODEL_FILE).write_bytes(b"not read until the first encode")
-    (folder / QUERY_MODEL_STAMP).write_text(json.dumps(stamp), encoding="utf-8")
+    (folder / ONNX_FILE).write_bytes(b"not read until the first encode")
+    (folder / ONNX_STAMP).write_text(json.dumps(stamp), encoding="utf-8")
     return folder
 
 
 def test_a_current_export_is_chosen_for_questions(tmp_path):
     fake_export(tmp_path, model_stamp())
-    assert query_model_current(tmp_path)
+    assert onnx_current(tmp_path)
     encoder = query_encoder(tmp_path)
     assert isinstance(encoder, OnnxEncoder)
-    assert encoder.model_file == tmp_path / QUERY_MODEL_DIR / QUERY_MODEL_FILE
+    assert encoder.model_file == tmp_path / ONNX_DIR / ONNX_FILE
     assert encoder.name == SentenceTransformerEncoder.name and encoder.dimension == 384
 
 
@@ -44,52 +43,36 @@ def test_an_export_of_other_weights_is_not_used(tmp_path, change):
     stamp = model_stamp()
     stamp[change] = "something else"
     fake_export(tmp_path, stamp)
-    assert not query_model_current(tmp_path)
-    with pytest.warns(UserWarning, match="no current ONNX query model"):
+    assert not onnx_current(tmp_path)
+    with pytest.warns(UserWarning, match="no current ONNX model"):
         assert isinstance(query_encoder(tmp_path), SentenceTransformerEncoder)
 
 
 def test_an_export_without_its_stamp_or_file_is_not_used(tmp_path):
     folder = fake_export(tmp_path, model_stamp())
-    (folder / QUERY_MODEL_FILE).unlink()
-    assert not query_model_current(tmp_path)
-    (folder / QUERY_MODEL_STAMP).write_text("{not json", encoding="utf-8")
-    assert not query_model_current(tmp_path)
+    (folder / ONNX_FILE).unlink()
+    assert not onnx_current(tmp_path)
+    (folder / ONNX_STAMP).write_text("{not json", encoding="utf-8")
+    assert not onnx_current(tmp_path)
     with pytest.raises(FileNotFoundError, match="no ONNX model at"):
-        OnnxEncoder(folder / QUERY_MODEL_FILE)
-
-
-class ExportCounting(FakeEncoder):
-    def __init__(self) -> None:
-        super().__init__()
-        self.exports: list[Path] = []
-
-    def write_query_model(self, index_root: Path) -> bool:
-        self.exports.append(index_root)
-        return False
-
-
-def test_every_ingest_asks_the_encoder_for_its_query_model(tmp_path, corpus):
-    encoder = ExportCounting()
-    settings = Settings(index_dir=tmp_path / "index", target_tokens=32)
-    ingest([corpus], encoder, settings)
-    ingest([corpus], encoder, settings)  # nothing changed: still checked, so an old index gets its export
-    assert encoder.exports == [settings.index_dir, settings.index_dir]
+        OnnxEncoder(folder / ONNX_FILE)
 
 
 # -- the real model ---------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("export")
-    assert export_query_model(root)
+    assert export_onnx(root)
     return root
 
 
 @pytest.mark.integration
 def test_export_is_written_once(exported):
-    assert query_model_current(exported)
-    assert not export_query_model(exported)
-    assert not list((exported / QUERY_MODEL_DIR).glob("*.partial"))
+    assert onnx_current(exported)
+    assert not export_onnx(exported)
+    assert not list((exported / ONNX_DIR).glob("*.partial"))
+    encoder = ingest_encoder(exported)  # current: used as it is
+    assert isinstance(encoder, OnnxEncoder) and encoder.model_file == exported / ONNX_DIR / ONNX_FILE
 
 
 @pytest.mark.integration
@@ -97,7 +80,7 @@ def test_onnx_vectors_match_sentence_transformers(exported):
     questions = [json.loads(line)["question"] for line in
                  (ROOT / "evaluation" / "questions.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
     texts = questions[:70] + ["word " * 400, "x", "", "Fasciculations, or muscle twitches, are rare in MS."]
-    onnx = OnnxEncoder(exported / QUERY_MODEL_DIR / QUERY_MODEL_FILE, batch_size=16)  # several padded batches
+    onnx = OnnxEncoder(exported / ONNX_DIR / ONNX_FILE, batch_size=16)  # several padded batches
     reference = SentenceTransformerEncoder().encode(texts)
     vectors = onnx.encode(texts)
     assert vectors.shape == reference.shape == (len(texts), 384) and vectors.dtype == np.float32
@@ -115,8 +98,8 @@ def test_answering_a_question_never_imports_torch(tmp_path):
         "Muscle twitches\n\nFasciculations, or muscle twitches, are small involuntary contractions. "
         "Caffeine and stress can trigger them.\n", encoding="utf-8")
     index_dir = tmp_path / "index"
-    ingest([corpus], SentenceTransformerEncoder(), Settings(index_dir=index_dir))
-    assert query_model_current(index_dir)
+    ingest([corpus], ingest_encoder(index_dir), Settings(index_dir=index_dir))
+    assert onnx_current(index_dir)
     script = ("import json, sys\nfrom retrieval.__main__ import main\n"
               f"code = main(['What can trigger muscle twitches?', '--index', {str(index_dir)!r}, '--json'])\n"
               "print(json.dumps({'code': code, 'loaded': [m for m in ('torch', 'sentence_transformers', "

@@ -270,10 +270,10 @@ def test_documents_are_scored_by_their_best_chunk_and_ranked_deeper_when_short()
 
 @pytest.mark.integration
 def test_evaluation_on_the_seed_corpus(tmp_path, capsys):
-    from ingest.encoder import SentenceTransformerEncoder
+    from ingest.encoder import ingest_encoder
     from ingest.pipeline import Settings, ingest
 
-    ingest([ROOT / "corpus"], SentenceTransformerEncoder(), Settings(index_dir=tmp_path / "index"))
+    ingest([ROOT / "corpus"], ingest_encoder(tmp_path / "index"), Settings(index_dir=tmp_path / "index"))
     code = main([str(ROOT / "evaluation" / "questions.jsonl"), "--index", str(tmp_path / "index"), "--split", "dev",
                  "--json"])
     assert code == 0

@@ -21,8 +21,8 @@ ROOT = TESTS.parent
 
 @pytest.fixture(autouse=True)
 def fake_model(monkeypatch):
-    """main() builds its encoder with SentenceTransformerEncoder(): give it the fake one."""
-    monkeypatch.setattr(ingest.encoder, "SentenceTransformerEncoder", lambda: FakeEncoder(max_seq_length=256))
+    """main() gets its encoder from ingest_encoder(index): give it the fake one."""
+    monkeypatch.setattr(ingest.encoder, "ingest_encoder", lambda root: FakeEncoder(max_seq_length=256))
 
 
 @pytest.fixture
@@ -149,7 +149,7 @@ def test_max_bytes_option(capsys, corpus, index):
 CLI_WITH_FAKE_MODEL = (
     f"import sys; sys.path[:0] = [{str(ROOT)!r}, {str(TESTS)!r}]\n"
     "import ingest.encoder; from conftest import FakeEncoder\n"
-    "ingest.encoder.SentenceTransformerEncoder = lambda: FakeEncoder(max_seq_length=256)\n"
+    "ingest.encoder.ingest_encoder = lambda root: FakeEncoder(max_seq_length=256)\n"
     "from ingest.__main__ import main; sys.exit(main(sys.argv[1:]))\n"
 )
 
@@ -168,3 +168,4 @@ def test_missing_path_is_a_clear_error_without_traceback(tmp_path):
                             cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert (result.returncode, result.stdout) == (EXIT_ERROR, "")
     assert result.stderr == f"error: no such file or directory: {str(missing)!r}\n"
+    assert not (tmp_path / "index").exists()  # reported before the model was prepared

@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from ingest.encoder import OnnxEncoder, SentenceTransformerEncoder
+from ingest.encoder import OnnxEncoder, ingest_encoder
 from ingest.load import ROOT
 from ingest.pipeline import Settings, ingest
 from retrieval import QuestionError, answer, load_index
@@ -23,9 +23,8 @@ BOILERPLATE = ["Getty Images", "Arline Emard", "Related Articles", "Continue Rea
 
 @pytest.fixture(scope="module")
 def index(tmp_path_factory):
-    encoder = SentenceTransformerEncoder()
     index_dir = tmp_path_factory.mktemp("retrieval") / "index"
-    ingest([ROOT / "corpus"], encoder, Settings(index_dir=index_dir))
+    ingest([ROOT / "corpus"], ingest_encoder(index_dir), Settings(index_dir=index_dir))
     index = load_index(index_dir)  # as the CLI and the page load it: questions encoded by the ONNX export
     assert isinstance(index.encoder, OnnxEncoder)
     return index
