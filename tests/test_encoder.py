@@ -48,6 +48,14 @@ def test_an_export_of_other_weights_is_not_used(tmp_path, change):
         assert isinstance(query_encoder(tmp_path), SentenceTransformerEncoder)
 
 
+def test_batches_go_longest_first_and_never_pad_a_text_to_twice_its_length(tmp_path):
+    encoder = OnnxEncoder(fake_export(tmp_path, model_stamp()) / ONNX_FILE, batch_size=3)
+    assert encoder.batches([14, 35, 5]) == [[1], [0], [2]]  # question, alias-expanded form, topic words
+    assert encoder.batches([9, 10, 4, 5]) == [[1, 0], [3, 2]]  # 2 * 5 <= 10 opens a batch; 4 joins 5
+    assert encoder.batches([7] * 7) == [[0, 1, 2], [3, 4, 5], [6]]
+    assert encoder.batches([]) == []
+
+
 def test_an_export_without_its_stamp_or_file_is_not_used(tmp_path):
     folder = fake_export(tmp_path, model_stamp())
     (folder / ONNX_FILE).unlink()
