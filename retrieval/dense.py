@@ -7,6 +7,7 @@ import numpy as np
 from ingest.vectors import IVF_PROBES, Segments
 
 EXACT_FILTER_MAX = 50_000  # a filter allowing at most this many ids is searched exactly
+RESCORED = 2  # the exact search takes k * RESCORED candidates from half-precision codes, then rescores them
 
 
 class DenseIndex:
@@ -15,6 +16,11 @@ class DenseIndex:
     Vectors sit in memory in id order (``ids`` ascending), so ``vector(id)`` is a binary search. When the
     version has an IVF index over its older segments, a search asks it (skipping deleted ids) and searches
     the segments added since exactly; otherwise the whole matrix is searched exactly.
+
+    The exact search scans float16 copies of the vectors (half the memory traffic: 44k MedQuAD chunks for two
+    query rows in 1.6 ms instead of 3.4) for ``RESCORED`` times the wanted candidates and ranks those by their
+    float32 cosine, so it returns what a float32 scan would, unless float16 rounding (about 1e-4) pushed a true
+    neighbour below twice ``k`` others.
     """
 
     def __init__(self, segments: Segments, dimension: int) -> None:
@@ -29,8 +35,10 @@ class DenseIndex:
             self.ann = faiss.read_index(str(segments.folder / segments.ann["file"]))
             self.lists = faiss.extract_index_ivf(self.ann).nlist
             exact_rows = np.flatnonzero(~np.isin(self.ids, segments.ann_ids()))
+        self.exact_rows = exact_rows
         self.exact_ids = self.ids[exact_rows]
-        self.exact = faiss.IndexFlatIP(self.vectors.shape[1])
+        self.exact = faiss.IndexScalarQuantizer(self.vectors.shape[1], faiss.ScalarQuantizer.QT_fp16,
+                                                faiss.METRIC_INNER_PRODUCT)
         if len(exact_rows):
             self.exact.add(self.vectors[exact_rows])
 
@@ -66,8 +74,12 @@ class DenseIndex:
             if allowed is not None:
                 positions = np.flatnonzero(np.isin(self.exact_ids, allowed)).astype(np.int64)
                 params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(positions))
-            scores, positions = self.exact.search(queries, min(k, self.exact.ntotal), params=params)
-            self._collect(best, scores, self.exact_ids[np.maximum(positions, 0)], positions >= 0)
+            _, positions = self.exact.search(queries, min(k * RESCORED, self.exact.ntotal), params=params)
+            for query, found in zip(queries, positions):
+                found = found[found >= 0]
+                scores = self.vectors[self.exact_rows[found]] @ query
+                top = np.argsort(-scores, kind="stable")[:k]
+                self._collect(best, scores[top], self.exact_ids[found[top]], np.ones(len(top), dtype=bool))
         if self.ann is not None:
             if allowed is not None:
                 selector = faiss.IDSelectorBatch(np.setdiff1d(allowed, self.deleted))

@@ -80,6 +80,21 @@ def test_exact_search_matches_brute_force_and_respects_allowed(tmp_path):
         index.row(161)
 
 
+def test_exact_search_ranks_and_scores_in_float32_though_it_scans_float16(tmp_path):
+    """Neighbours a few float16 roundings apart come back in float32 order, with float32 scores."""
+    store = version(tmp_path, 1)
+    query = unit(1, 9)[0]
+    noise = np.random.default_rng(3).normal(scale=0.03, size=(40, DIM)).astype(np.float32)
+    vectors = query + noise
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    ids = np.arange(1, 41)
+    entry = store.write(ids, vectors, number=1)
+    index = DenseIndex(Segments.open(store.folder, "chunks", entry), DIM)
+    found = index.search(query, 5)
+    assert [i for i, _ in found] == exact_top(ids, vectors, query, 5)
+    np.testing.assert_allclose([s for _, s in found], np.sort(vectors @ query)[::-1][:5], rtol=0, atol=1e-6)
+
+
 def test_above_the_threshold_an_ivf_index_serves_search_and_skips_deleted_ids(tmp_path, monkeypatch):
     monkeypatch.setattr(vectors_module, "ANN_MIN_ROWS", 500)
     first = version(tmp_path, 1)
