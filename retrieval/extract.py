@@ -120,10 +120,17 @@ def chunk_units(index: Index, chunk_ranking: list[tuple[int, float]], bm25: dict
         chunk_similarity = float((index.chunk_vector(chunk_id) @ search.T).max())
         section = float((index.section_vector(chunk_id) @ queries.T).max())
         stems = [set(t) for t in tokenize([s.text for s in sentences])]
-        for first, last in _ranges(sentences, window):
-            summed = sentence_vectors[first:last + 1].sum(axis=0)
-            span_vector = summed / max(float(np.linalg.norm(summed)), 1e-9)
-            span_similarity = float((queries @ span_vector).max())
+        ranges = _ranges(sentences, window)
+        # every span's vector (the normalised sum of its sentences' vectors) and similarities in one product
+        members = np.zeros((len(ranges), len(sentences)), dtype=np.float32)
+        for row, (first, last) in enumerate(ranges):
+            members[row, first:last + 1] = 1.0
+        summed = members @ sentence_vectors
+        span_vectors = summed / np.maximum(np.linalg.norm(summed, axis=1, keepdims=True), 1e-9)
+        span_similarities = (span_vectors @ queries.T).max(axis=1).tolist()
+        focus = (np.asarray(span_similarities) - span_vectors @ topic).tolist() if topic is not None else None
+        for row, (first, last) in enumerate(ranges):
+            span_similarity = span_similarities[row]
             is_list = sentences[first].role != "text"
             text = " ".join(s.text for s in sentences[first:last + 1])
             # A list's items are embedded with its lead-in; the best of many items would flatter any list.
@@ -141,7 +148,7 @@ def chunk_units(index: Index, chunk_ranking: list[tuple[int, float]], bm25: dict
                 "fused_rank": 1.0 / (1 + rank),
                 "bm25": bm25.get(chunk_id, 0.0) / best_bm25,
                 "opening": float(first == 0),
-                "focus": span_similarity - float(topic @ span_vector) if topic is not None else 0.0,
+                "focus": focus[row] if focus is not None else 0.0,
             }
             units.append(Unit(chunk_id, rank, first, last, np.array([features[f] for f in FEATURES])))
     return units, by_chunk
