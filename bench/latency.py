@@ -3,7 +3,7 @@ model's query encode (sentence-transformers ``model.encode([question])``), the q
 ``answer()`` uses (the model's ONNX export), and a plain baseline (that encoder, sentence-transformers
 ``util.semantic_search`` over the index's chunk vectors, bm25s ``retrieve`` over its chunks).
 
-For each question the three are timed one after the other, so drifting machine load hits all three alike.
+For each question the four are timed one after the other, so drifting machine load hits all three alike.
 """
 from __future__ import annotations
 
@@ -32,7 +32,8 @@ class Latency:
     def summary(self) -> dict:
         answered = max(1, len(self.answer))
         return {"answer_ms": percentiles(self.answer), "encode_ms": percentiles(self.encode),
-                "query_encode_ms": percentiles(self.query_encode), "baseline_ms": percentiles(self.baseline), "refused": self.refused, "abstained": self.abstained,
+                "query_encode_ms": percentiles(self.query_encode), "baseline_ms": percentiles(self.baseline),
+                "refused": self.refused, "abstained": self.abstained,
                 "encoder_calls_per_answer": self.encoder_calls / answered,
                 "texts_per_answer": self.encoded_texts / answered}
 
@@ -113,5 +114,5 @@ def measure_latency(index, questions: list[str], model, *, warmup: int = 5) -> L
             index.encoder = encoder
         times["answer"].append(clock() - started)
         abstained += result.abstained
-    return Latency(times["answer"], times["encode"], times["query_encode"], times["baseline"], refused, abstained, counting.calls,
-                   counting.texts)
+    return Latency(times["answer"], times["encode"], times["query_encode"], times["baseline"], refused, abstained,
+                   counting.calls, counting.texts)
