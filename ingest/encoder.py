@@ -1,8 +1,10 @@
 """The embedding model behind one small interface, so tests can swap in a fake encoder."""
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import shutil
 from functools import cached_property
 from pathlib import Path
 from typing import Protocol
@@ -180,7 +182,10 @@ def model_stamp() -> dict:
 
 def onnx_current(index_root: Path) -> bool:
     """True if ``index_root`` holds an ONNX export of the weights installed now."""
-    folder = Path(index_root) / ONNX_DIR
+    return _export_current(Path(index_root) / ONNX_DIR)
+
+
+def _export_current(folder: Path) -> bool:
     try:
         stamp = json.loads((folder / ONNX_STAMP).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -188,15 +193,52 @@ def onnx_current(index_root: Path) -> bool:
     return stamp == model_stamp() and (folder / ONNX_FILE).is_file()
 
 
-def export_onnx(index_root: Path) -> bool:
-    """Write ``<index_root>/model/model.onnx``, the installed weights exported for onnxruntime (torch and
-    transformers are imported for this only, about 6 s, once per index and model).
+def export_cache() -> Path:
+    """Where exports are kept for the next new index: ``$QA_MODEL_CACHE``, else ``.cache/onnx`` in the project."""
+    return Path(os.environ.get("QA_MODEL_CACHE") or Path(__file__).resolve().parents[1] / ".cache" / "onnx")
 
-    Does nothing if a current export is there (returns False). The file is written beside and then renamed
-    into place, and the stamp last, so a reader sees a whole export or none.
+
+def export_onnx(index_root: Path) -> bool:
+    """Put ``<index_root>/model/model.onnx`` in place: the installed weights exported for onnxruntime.
+
+    Does nothing if a current export is there (returns False). Otherwise the export is taken from the
+    project's export cache (``export_cache``; hard-linked when it can be), and made there first if the cache
+    has none for these weights: torch and transformers are imported for this only, about 6 s, once per
+    installed model. Files are written beside and renamed into place, the stamp last, so a reader sees a whole
+    export or none.
     """
-    if onnx_current(index_root):
+    folder = Path(index_root) / ONNX_DIR
+    if _export_current(folder):
         return False
+    cache = export_cache() / hashlib.sha256(json.dumps(model_stamp(), sort_keys=True).encode()).hexdigest()[:16]
+    try:
+        if not _export_current(cache):
+            _export_into(cache)
+        source = cache
+    except OSError:  # no writable cache: export straight into the index
+        _export_into(folder)
+        return True
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / ONNX_STAMP).unlink(missing_ok=True)
+    partial = folder / f".{ONNX_FILE}.{os.getpid()}.partial"
+    partial.unlink(missing_ok=True)
+    try:
+        os.link(source / ONNX_FILE, partial)
+    except OSError:
+        shutil.copyfile(source / ONNX_FILE, partial)
+    os.replace(partial, folder / ONNX_FILE)
+    _write_stamp(folder)
+    return True
+
+
+def _write_stamp(folder: Path) -> None:
+    stamp = folder / f".{ONNX_STAMP}.{os.getpid()}.partial"
+    stamp.write_text(json.dumps(model_stamp()), encoding="utf-8")
+    os.replace(stamp, folder / ONNX_STAMP)
+
+
+def _export_into(folder: Path) -> None:
+    """Export the installed weights to ``folder/model.onnx`` with ``torch.onnx`` and stamp it."""
     import warnings
 
     import torch
@@ -222,7 +264,6 @@ def export_onnx(index_root: Path) -> bool:
     width = max(len(e.ids) for e in sample)
     ids = torch.tensor([e.ids + [0] * (width - len(e.ids)) for e in sample])
     mask = (torch.arange(width)[None, :] < torch.tensor([[len(e.ids)] for e in sample])).long()
-    folder = Path(index_root) / ONNX_DIR
     folder.mkdir(parents=True, exist_ok=True)
     (folder / ONNX_STAMP).unlink(missing_ok=True)
     partial = folder / f".{ONNX_FILE}.{os.getpid()}.partial"  # per process: two ingests never share one
@@ -234,10 +275,7 @@ def export_onnx(index_root: Path) -> bool:
                           input_names=["input_ids", "attention_mask", "token_type_ids"],
                           output_names=["last_hidden_state"], dynamic_axes=dynamic, opset_version=17)
     os.replace(partial, folder / ONNX_FILE)
-    stamp = folder / f".{ONNX_STAMP}.{os.getpid()}.partial"
-    stamp.write_text(json.dumps(model_stamp()), encoding="utf-8")
-    os.replace(stamp, folder / ONNX_STAMP)
-    return True
+    _write_stamp(folder)
 
 
 def ingest_encoder(index_root: Path) -> OnnxEncoder:

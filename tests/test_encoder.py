@@ -75,6 +75,21 @@ def exported(tmp_path_factory) -> Path:
 
 
 @pytest.mark.integration
+def test_a_new_index_links_the_cached_export_instead_of_exporting_again(tmp_path, monkeypatch):
+    import ingest.encoder as encoder_module
+
+    monkeypatch.setenv("QA_MODEL_CACHE", str(tmp_path / "cache"))
+    exports = []
+    real_export = encoder_module._export_into
+    monkeypatch.setattr(encoder_module, "_export_into", lambda folder: exports.append(folder) or real_export(folder))
+    assert export_onnx(tmp_path / "a") and export_onnx(tmp_path / "b")
+    assert len(exports) == 1 and exports[0].parent == tmp_path / "cache"  # torch ran once, into the cache
+    files = [tmp_path / name / ONNX_DIR / ONNX_FILE for name in ("a", "b")] + [exports[0] / ONNX_FILE]
+    assert len({f.stat().st_ino for f in files}) == 1  # hard links, not three 90 MB copies
+    assert onnx_current(tmp_path / "a") and onnx_current(tmp_path / "b")
+
+
+@pytest.mark.integration
 def test_export_is_written_once(exported):
     assert onnx_current(exported)
     assert not export_onnx(exported)
