@@ -18,7 +18,7 @@ class DenseIndex:
     the segments added since exactly; otherwise the whole matrix is searched exactly.
 
     The exact search scans float16 copies of the vectors (half the memory traffic: 44k MedQuAD chunks for two
-    query rows in 1.6 ms instead of 3.4) for ``RESCORED`` times the wanted candidates and ranks those by their
+    query rows in 1.8 ms instead of 3.4) for ``RESCORED`` times the wanted candidates and ranks those by their
     float32 cosine, so it returns what a float32 scan would, unless float16 rounding (about 1e-4) pushed a true
     neighbour below twice ``k`` others.
     """
