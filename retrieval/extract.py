@@ -127,8 +127,9 @@ def chunk_units(index: Index, chunk_ranking: list[tuple[int, float]], bm25: dict
             members[row, first:last + 1] = 1.0
         summed = members @ sentence_vectors
         span_vectors = summed / np.maximum(np.linalg.norm(summed, axis=1, keepdims=True), 1e-9)
-        span_similarities = (span_vectors @ queries.T).max(axis=1).tolist()
-        focus = (np.asarray(span_similarities) - span_vectors @ topic).tolist() if topic is not None else None
+        per_span = (span_vectors @ queries.T).max(axis=1)
+        focus = (per_span - span_vectors @ topic).tolist() if topic is not None else None
+        span_similarities = per_span.tolist()
         for row, (first, last) in enumerate(ranges):
             span_similarity = span_similarities[row]
             is_list = sentences[first].role != "text"
