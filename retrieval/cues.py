@@ -43,6 +43,25 @@ _ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
         re.compile(r"\b(?:diagnos\w*|tests?|testing|scans?|mri|exam\w*|rule out)\b", re.I),
         re.compile(r"\b(?:tests?|scans?|imaging|mri|electromyogra\w*|exam\w*|diagnos\w*|criteria)\b", re.I),
     ),
+    "prognosis": (
+        re.compile(r"\blife expectancy\b|\bsurviv\w*|\bprognosis\b|\boutlook\b|\bhow long\b.*\blive\b|\bfatal\b|"
+                   r"\bdie of\b", re.I),
+        re.compile(r"\bsurviv\w*|\blife expectancy\b|\bprognosis\b|\boutlook\b|\blive\b.{0,40}\byears?\b|"
+                   r"\bfatal\b|\bdeath\b|\blate stage\b", re.I),
+    ),
+    "location": (
+        re.compile(r"\bwhere\b|\b(?:which|what) (?:part|parts|area|areas|muscles?|limbs?|side)\b|"
+                   r"\bpart of (?:the|my|your) body\b", re.I),
+        re.compile(r"\b(?:legs?|arms?|hands?|feet|foot|face|eyelids?|eyes?|calf|calves|thumbs?|fingers?|toes?|"
+                   r"back|trunk|tongue|neck|shoulders?|thighs?|knees?|hips?|lips?|jaw|chest|abdomen|spinal cord|"
+                   r"brain|joints?|one side)\b", re.I),
+    ),
+    "frequency": (
+        re.compile(r"\bhow (?:common|often|frequent\w*|rare|likely|many people)\b|\bpercent\w*\b|\bprevalen\w*|"
+                   r"\bchances?\b", re.I),
+        re.compile(r"\d+\s?%|\bpercent\b|\bin (?:\d+|one|two|three|four|five) (?:out of|in)\b|\b(?:common|rare|"
+                   r"rarely|uncommon|frequent\w*|often|most|majority|few)\b|\bup to\b", re.I),
+    ),
     "symptoms": (
         re.compile(r"\b(?:symptoms?|signs?|feel like|look like)\b", re.I),
         re.compile(r"\bsymptoms?\b.{0,30}\binclude\b|\bfeels? like\b|\blooks? like\b|\bexperience\b", re.I),

@@ -10,7 +10,7 @@ import pytest
 from ingest.lexical import tokenize
 from retrieval.aliases import MAX_ALIASES, MAX_EXPANSION, AliasTable
 from retrieval.confidence import FEATURES as CONFIDENCE_FEATURES, Calibration, load_calibration
-from retrieval.cues import answer_types, wants_list
+from retrieval.cues import answer_types, has_answer_shape, wants_list
 from retrieval.group import stance
 from retrieval.query import MAX_QUESTION_CHARS, QuestionError, check_question
 from retrieval.ranker import FEATURES, Ranker, fit_listwise, fit_logistic
@@ -245,6 +245,9 @@ def test_stance_of_not_uncommon_is_not_a_denial():
     ("How is ALS diagnosed?", ["diagnosis"], False),
     ("Is twitching a sign of MS?", ["symptoms"], False),
     ("List the causes of cramps", ["cause"], True),
+    ("What is the life expectancy with ALS?", ["prognosis"], False),
+    ("Where in the body do twitches happen?", ["location"], False),
+    ("How common is spasticity in MS?", ["frequency"], False),
 ])
 def test_answer_types_and_list_questions(question, types, is_list):
     assert answer_types(question) == types
@@ -253,6 +256,16 @@ def test_answer_types_and_list_questions(question, types, is_list):
 
 def test_asking_for_symptoms_is_not_asking_for_a_definition():
     assert answer_types("What are the symptoms of MS?") == ["symptoms"]
+
+
+@pytest.mark.parametrize("kind, answer, other", [
+    ("prognosis", "The average survival time is two to five years.", "ALS is a disease of the motor neurons."),
+    ("location", "It often affects one or both of the legs.", "Spasticity affects up to 90% of people with MS."),
+    ("frequency", "Spasticity affects up to 90% of people with MS.", "Spasticity is muscle stiffness."),
+])
+def test_answer_shapes_of_the_new_types(kind, answer, other):
+    assert has_answer_shape([kind], answer)
+    assert not has_answer_shape([kind], other)
 
 
 def test_asking_for_symptoms_wants_a_list():
