@@ -26,7 +26,7 @@ class RetrievalSettings:
     use_sentences: bool = True  # add a sentence-level dense ranking to the fusion
     duplicate_similarity: float = DUPLICATE_SIMILARITY
     duplicate_overlap: float = DUPLICATE_OVERLAP
-    disagreement_min_probability: float = 0.2  # spans the ranker gives at least this chance take sides
+    disagreement_min_probability: float = 0.1  # spans the ranker gives at least this chance take sides
     related_min_similarity: float = 0.35  # an abstention offers passages at least this close as "related"
 
 
@@ -171,7 +171,10 @@ def answer(question: str, index: Index, *, k: int = 5, settings: RetrievalSettin
                       index.version)
     sides = find_disagreement(text, groups, retrieved.query.terms, index.aliases, index.df,
                               min_probability=settings.disagreement_min_probability)
-    # both sides of a disagreement lead the answer, even when k is 1: one side alone would mislead
+    # both sides of a disagreement lead the answer, even when k is 1 (one side alone would mislead), the side the
+    # ranker puts higher first
+    if sides:
+        sides = tuple(sorted(sides, key=lambda g: -g.head.score))
     shown = [*sides, *(g for g in groups if g not in sides)][: max(k, 2)] if sides else groups[:k]
     return Answer(text, tuple(_extract(index, g) for g in shown), False, round(confidence, 4), sides is not None,
                   (), index.version)

@@ -152,6 +152,23 @@ def test_flagged_disagreement_shows_both_sides_within_k(tmp_path):
     assert sorted(e.stance for e in result.extracts) == ["affirms", "denies"]
 
 
+@pytest.mark.parametrize("close, far", [("a common", "rarely a"), ("rarely a", "a common")])
+def test_the_side_the_ranker_puts_higher_leads_a_disagreement(tmp_path, close, far):
+    articles = {
+        "close.txt": f"Tremor Basics\n\nTremor is {close} symptom of neuropathy.\n",
+        "far.txt": ("Nerve Clinic Notes\n\nSpecialists who examine the hands, feet, legs and arms of many hundreds "
+                    f"of older patients every single week in busy clinics say tremor is {far} symptom of "
+                    "neuropathy.\n"),
+    }
+    index = load_index(build_fake_index(tmp_path, articles), FakeEncoder())
+    result = ask("Is tremor a symptom of neuropathy?", index)
+    assert result.disagreement
+    first, second = result.extracts[:2]
+    assert (first.article.id, second.article.id) == ("close", "far")
+    assert first.stance == ("affirms" if close == "a common" else "denies")
+    assert first.score >= second.score
+
+
 def test_off_topic_question_abstains_without_extracts(index):
     assert not ask("Is tremor a symptom of neuropathy?", index, calibration=ABSTAIN_OFF_TOPIC).abstained
     result = ask("banana bread recipe", index, calibration=ABSTAIN_OFF_TOPIC)
