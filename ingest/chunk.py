@@ -17,7 +17,7 @@ from ingest.types import Article, Block, Chunk, Sentence
 TokenCounter = Callable[[list[str]], list[int]]
 """Counts word pieces of each text, special tokens included (what the encoder would see)."""
 
-CHUNKER_VERSION = 7  # bump when chunking rules change: indexes built with another version are rebuilt
+CHUNKER_VERSION = 8  # bump when chunking rules change: indexes built with another version are rebuilt
 # Abbreviations after which blingfire wrongly ends a sentence ("Dr. Smith", "e.g. caffeine").
 _ABBREVIATION = re.compile(r"(?:\b(?:Dr|Mr|Mrs|Ms|Prof|St|Sr|Jr|vs|approx|Fig|No|Vol|Ref)|\be\.g|\bi\.e)\.$")
 _LEADING_JUNK = re.compile(r"^[\s\-–•*·▪◦‣●○■]+")
@@ -61,7 +61,9 @@ def _units(article: Article, blocks: list[Block]) -> list[tuple[str, list[_Piece
     """Group content blocks into (section, pieces) runs that chunks may not cross.
 
     A paragraph (or item) ending in ":" followed by list items is a lead-in: it and its items form one unit
-    and one list group. Items without a lead-in form a group of their own.
+    and one list group. Items without a lead-in form a group of their own. A heading right under a question
+    heading, before any text (a FAQ answer that opens with a bold line), names the section together with the
+    question ("What cancers cause twitching? › Seizures and brain cancer"): the answer stays under its question.
     """
     text = article.text
     runs: list[tuple[str, list[_Piece]]] = []
@@ -75,7 +77,9 @@ def _units(article: Article, blocks: list[Block]) -> list[tuple[str, list[_Piece
                 runs.append((section, pieces))
             pieces, lead_text, open_list = [], None, False
             if block.kind == "heading":
-                section = heading_text(block)
+                label = heading_text(block)
+                under_question = section.endswith("?") and i > 0 and blocks[i - 1].kind == "heading"
+                section = f"{section} › {label}" if under_question else label
             continue
         spans = split_sentences(block.text, block.start) or [(block.start, block.end)]
         is_lead = i + 1 < len(blocks) and blocks[i + 1].kind == "item" and block.text.rstrip().endswith(":")

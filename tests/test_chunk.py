@@ -265,3 +265,16 @@ def test_any_document_chunks_into_exact_spans_within_the_limit(text, fmt, max_to
     for block in blocks:
         assert text[block.start:block.end] == block.text
     assert_valid(doc, blocks, chunks, sentences, encoder, max_tokens)
+
+
+def test_a_heading_right_under_a_question_heading_keeps_the_question():
+    text = ("FAQs\n\nWhat cancers can cause muscle twitching? ›\n\nSeizures and brain cancer\n\n"
+            "A brain tumor can irritate the neurons in the brain.\n\nOther causes\n\nStress can cause twitches.\n")
+    _, chunks, sentences = chunked(article(text, title="Twitching"))
+    assert [(c.section, c.text) for c in chunks] == [
+        ("What cancers can cause muscle twitching? › Seizures and brain cancer",
+         "A brain tumor can irritate the neurons in the brain."),
+        ("Other causes", "Stress can cause twitches."),  # a heading under a plain heading stands alone
+    ]
+    assert sentences[0].embed_text == ("What cancers can cause muscle twitching? › Seizures and brain cancer: "
+                                       "A brain tumor can irritate the neurons in the brain.")
