@@ -22,7 +22,7 @@ import numpy as np
 from evaluation.metrics import contains_answer
 from evaluation.questions import Question, read_questions, select_split
 from ingest.load import ROOT
-from retrieval.answer import RetrievalSettings, encode_query, measure_missing, query_for, retrieve
+from retrieval.answer import RetrievalSettings, measure_missing, prepare_query, retrieve
 from retrieval.confidence import FEATURES as CONFIDENCE_FEATURES
 from retrieval.confidence import Calibration
 from retrieval.extract import _span, chunk_units
@@ -40,8 +40,7 @@ def ranker_rows(index: Index, questions: list[Question], settings: RetrievalSett
     for question in questions:
         if question.unanswerable:
             continue
-        query = query_for(index, question.question)
-        vectors = encode_query(index, query)
+        query, vectors = prepare_query(index, question.question, settings)
         ranking = hybrid_ranking(index, query, vectors.search, depth=settings.depth,
                                  use_sentences=settings.use_sentences)
         units, by_chunk = chunk_units(index, ranking.fused, ranking.bm25, vectors, query, chunks=settings.chunks,

@@ -9,7 +9,7 @@ from retrieval.confidence import Calibration, confidence_features, load_calibrat
 from retrieval.extract import Candidate, chunk_units, extract_candidates, term_weights
 from retrieval.group import DUPLICATE_OVERLAP, DUPLICATE_SIMILARITY, Group, find_disagreement, group_duplicates
 from retrieval.index import Index
-from retrieval.query import Query, check_question, parse_query
+from retrieval.query import Query, check_question, parse_query, with_neighbours
 from retrieval.ranker import Ranker, load_ranker
 from retrieval.search import Ranking, hybrid_ranking
 from retrieval.types import AlsoIn, Answer, Citation, Extract, Passage
@@ -26,6 +26,7 @@ class RetrievalSettings:
     use_sentences: bool = True  # add a sentence-level dense ranking to the fusion
     duplicate_similarity: float = DUPLICATE_SIMILARITY
     duplicate_overlap: float = DUPLICATE_OVERLAP
+    neighbour_similarity: float = 0.65  # a word the articles never use is searched as the closest word they do use
     disagreement_min_probability: float = 0.1  # spans the ranker gives at least this chance take sides
     related_min_similarity: float = 0.35  # an abstention offers passages at least this close as "related"
 
@@ -59,6 +60,7 @@ class QueryVectors:
 
     search: np.ndarray  # rows: the question, then (if it has aliases) the question with them appended
     topic: np.ndarray | None  # the words naming the question's topic, when the question asks more than that
+    unknown: np.ndarray  # one row per word of the question the articles never use (``Query.unknown``)
 
     @property
     def question(self) -> np.ndarray:
@@ -66,12 +68,14 @@ class QueryVectors:
 
 
 def encode_query(index: Index, query: Query) -> QueryVectors:
-    """Encode the question, its alias-expanded form and its topic in one batch."""
+    """Encode the question, its alias-expanded form, its topic and the words the articles lack in one batch."""
     texts = [query.text] + ([query.expanded_text] if query.alias_names else [])
     topic = " ".join(query.topic)
     has_topic = bool(query.topic) and len(query.topic) < len(query.terms)
-    vectors = index.encoder.encode(texts + ([topic] if has_topic else []))
-    return QueryVectors(vectors[: len(texts)], vectors[len(texts)] if has_topic else None)
+    unknown = [query.written.get(stem, stem) for stem in query.unknown]
+    vectors = index.encoder.encode(texts + ([topic] if has_topic else []) + unknown)
+    return QueryVectors(vectors[: len(texts)], vectors[len(texts)] if has_topic else None,
+                        vectors[len(vectors) - len(unknown):])
 
 
 def query_for(index: Index, question: str) -> Query:
@@ -84,6 +88,19 @@ def query_for(index: Index, question: str) -> Query:
                        index.encoder.is_word, documents=index.chunk_count)
 
 
+def prepare_query(index: Index, question: str, settings: RetrievalSettings) -> tuple[Query, QueryVectors]:
+    """The parsed question, its words the articles lack replaced by their nearest corpus words, and its vectors.
+
+    Raises:
+        QuestionError: see ``check_question``.
+    """
+    query = query_for(index, question)
+    vectors = encode_query(index, query)
+    if query.unknown:
+        query = with_neighbours(query, index.terms.nearest(vectors.unknown), min_similarity=settings.neighbour_similarity)
+    return query, vectors
+
+
 def rank_chunks(question: str, index: Index, *, depth: int = 30, settings: RetrievalSettings = RetrievalSettings(),
                 article_ids: set[str] | None = None) -> list[tuple[int, float]]:
     """The fused chunk ranking ``answer`` starts from: (chunk id, score), best first, ``depth`` per ranking.
@@ -91,8 +108,8 @@ def rank_chunks(question: str, index: Index, *, depth: int = 30, settings: Retri
     Raises:
         QuestionError: see ``check_question``.
     """
-    query = query_for(index, question)
-    return _ranking(index, query, encode_query(index, query), depth, settings, article_ids).fused
+    query, vectors = prepare_query(index, question, settings)
+    return _ranking(index, query, vectors, depth, settings, article_ids).fused
 
 
 def _ranking(index: Index, query: Query, vectors: QueryVectors, depth: int, settings: RetrievalSettings,
@@ -121,8 +138,7 @@ def retrieve(question: str, index: Index, *, settings: RetrievalSettings = Retri
     Raises:
         QuestionError: the question is empty, too long, has control characters or is not in English.
     """
-    query = query_for(index, question)
-    vectors = encode_query(index, query)
+    query, vectors = prepare_query(index, question, settings)
     ranking = _ranking(index, query, vectors, settings.depth, settings, article_ids)
     units, by_chunk = chunk_units(index, ranking.fused, ranking.bm25, vectors, query, chunks=settings.chunks,
                                   window=settings.window)

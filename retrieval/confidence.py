@@ -70,7 +70,8 @@ def missing_words(query: Query, candidates: list[Candidate]) -> list[str]:
     """Words of the question the best span does not contain: the corpus's unknown ones first, then topic words
     the span leaves out (at most ``MAX_MISSING_WORDS``)."""
     covered = candidates[0].stems if candidates else frozenset()
-    missing = [query.written[s] for s in query.unknown if s in query.written]
+    missing = [query.written[s] for s in query.unknown
+               if s in query.written and query.neighbours.get(s, ("",))[0] not in covered]
     missing += [query.written[t] for t in query.terms if t not in covered and t in query.written]
     return list(dict.fromkeys(missing))[:MAX_MISSING_WORDS]
 
@@ -93,7 +94,9 @@ def confidence_features(query: Query, candidates: list[Candidate], weights: dict
     """
     rarest = max(weights.values(), default=1.0)
     total = sum(weights.values()) + rarest * len(query.unknown)
-    unknown = 1.0 if total == 0 else rarest * len(query.unknown) / total
+    # a word the corpus lacks counts as unknown as far as it is from the closest word the corpus uses
+    strangeness = sum(1.0 - query.neighbours.get(stem, ("", 0.0))[1] for stem in query.unknown)
+    unknown = 1.0 if total == 0 else rarest * strangeness / total
     top = candidates[:3]
     asks_amount = bool(_ASKS_AMOUNT.search(query.text))
     return {

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from rapidfuzz import distance, process
@@ -47,6 +47,8 @@ class Query:
     alias_names: list[str]  # those aliases as the articles write them, for the dense query
     topic: list[str] = field(default_factory=list)  # the words naming what the question is about (see parse_query)
     written: dict[str, str] = field(default_factory=dict)  # each term and unknown stem as the user wrote it
+    # unknown stem -> (stem of the closest corpus word, cosine), for those close enough to search for
+    neighbours: dict[str, tuple[str, float]] = field(default_factory=dict)
 
     @property
     def answer_types(self) -> list[str]:
@@ -57,6 +59,21 @@ class Query:
     def expanded_text(self) -> str:
         """The question followed by the aliases it implies ("... twitching ... (fasciculations)")."""
         return f"{self.text} ({', '.join(self.alias_names)})" if self.alias_names else self.text
+
+
+def with_neighbours(query: Query, neighbours: list[tuple[str, str, float]], *, min_similarity: float) -> Query:
+    """``query`` knowing how close each unknown word comes to a word of the corpus (``neighbours``: one
+    (stem, word, cosine) per ``query.unknown`` stem, from ``Terms.nearest``). A neighbour at least
+    ``min_similarity`` close joins the search as an alias would: "coffee" also searches for "caffeine"."""
+    if len(neighbours) != len(query.unknown):
+        raise ValueError(f"need one neighbour per unknown stem ({len(query.unknown)}), got {len(neighbours)}")
+    expanded, found = list(query.expanded), dict(query.neighbours)
+    for stem, (near, _, similarity) in zip(query.unknown, neighbours):
+        if similarity >= min_similarity and near:
+            found[stem] = (near, similarity)
+            if near not in expanded and near not in query.terms:
+                expanded.append(near)
+    return replace(query, expanded=expanded, neighbours=found)
 
 
 def check_question(question: object) -> str:

@@ -17,6 +17,7 @@ from ingest.db import connect_readonly, open_segments
 from ingest.load import display_path
 from ingest.pipeline import Settings, StrictFailure, ingest
 from ingest.store import MANIFEST, IndexStore
+from ingest.terms import Terms
 from ingest.types import text_hash
 
 TESTS = Path(__file__).resolve().parent
@@ -38,6 +39,7 @@ class Snapshot:
     chunk_vectors: dict[int, np.ndarray]
     sentence_vectors: dict[int, np.ndarray]
     embed_hashes: set[str]  # of every embedded text: chunks, their sections and sentences
+    term_words: dict[str, str]  # stem -> the word whose vector the nearest-word search uses
 
     def chunk_texts(self, article_id: str) -> list[str]:
         return [text for owner, text in self.chunks.values() if owner == article_id]
@@ -60,6 +62,7 @@ def snapshot(index_dir: Path) -> Snapshot:
     finally:
         conn.close()
     segments = open_segments(live.path, live.manifest)
+    terms = Terms.load(live.path, live.manifest["model"]["dimension"])
     chunk_ids, chunk_vectors = segments["chunks"].live()
     section_ids, _ = segments["sections"].live()
     sentence_ids, sentence_vectors = segments["sentences"].live()
@@ -72,7 +75,7 @@ def snapshot(index_dir: Path) -> Snapshot:
     assert sorted(live.manifest["articles"]) == sorted(articles)
     return Snapshot(live.name, live.manifest, articles, chunks, sentences, aliases,
                     dict(zip(chunk_ids.tolist(), chunk_vectors)), dict(zip(sentence_ids.tolist(), sentence_vectors)),
-                    hashes)
+                    hashes, dict(zip(terms.stems, terms.words)))
 
 
 @pytest.fixture
@@ -152,8 +155,8 @@ def test_editing_one_article_re_embeds_only_its_new_texts(corpus, settings, inde
     summary = ingest([corpus], fake_encoder, settings)
     assert (summary.updated, summary.unchanged, summary.added, summary.removed) == (
         ["ms"], ["als", "twitching"], [], [])
-    assert sorted(fake_encoder.encoded) == sorted(  # the changed chunk, and the new sentence under its heading
-        [f"Multiple Sclerosis\nSpasticity\n{NEW_SENTENCE}", f"Spasticity: {NEW_SENTENCE}"])
+    assert sorted(fake_encoder.encoded) == sorted(  # the changed chunk, the new sentence under its heading, and
+        [f"Multiple Sclerosis\nSpasticity\n{NEW_SENTENCE}", f"Spasticity: {NEW_SENTENCE}", "both"])  # its new word
     after = snapshot(settings.index_dir)
     assert (after.name, after.manifest["parent"], after.articles["ms"]) == ("v000002", "v000001", MS_EDITED)
     assert NEW_SENTENCE in after.chunk_texts("ms")
@@ -184,7 +187,8 @@ def test_adding_a_file(corpus, settings, indexed, fake_encoder):
     summary = ingest([corpus], fake_encoder, settings)
     assert (summary.added, summary.unchanged, summary.articles) == (["cramps"], ["als", "ms", "twitching"], 4)
     assert sorted(fake_encoder.encoded) == [  # the section vector embeds the title: the article has no heading
-        "Night Cramps", "Night Cramps\nNight cramps wake people up.", "Night cramps wake people up."]
+        "Night Cramps", "Night Cramps\nNight cramps wake people up.", "Night cramps wake people up.",
+        "cramps", "night", "people", "wake"]  # and the words new to the index, for the nearest-word search
     assert snapshot(settings.index_dir).chunk_texts("cramps") == ["Night cramps wake people up."]
 
 
@@ -267,8 +271,8 @@ def test_model_or_chunking_change_forces_a_full_rebuild(corpus, settings, indexe
     if encoder.name == "fake-bag-of-words" and encoder.max_seq_length == 64:  # same model: only new texts
         assert encoded == after.embed_hashes - indexed.embed_hashes
         assert len(after.chunks) < len(indexed.chunks)  # the larger target did merge chunks
-    else:  # another model: every text again
-        assert encoded == after.embed_hashes
+    else:  # another model: every text again, and every word of the vocabulary
+        assert encoded == after.embed_hashes | {text_hash(w) for w in after.term_words.values()}
 
 
 def test_rebuild_keeps_articles_outside_the_given_paths(corpus, settings, indexed):

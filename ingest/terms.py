@@ -1,0 +1,111 @@
+"""The words the articles use, each with its vector: a question word the articles never use reaches the nearest
+word they do ("coffee" -> "caffeine", "workout" -> "exercise").
+
+Aliases (``ingest.aliases``) come from definitions written in the articles; these neighbours come from the
+model's sense of single words, so they cover everyday words no article defines. Each version keeps one file,
+``terms.npz``: stems, the written word each stands for, and that word's vector (float16, unit length).
+"""
+from __future__ import annotations
+
+import os
+import re
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from bm25s.stopwords import STOPWORDS_EN
+
+from ingest.encoder import Encoder
+from ingest.lexical import stem_word
+
+TERMS_FILE = "terms.npz"
+_WORD = re.compile(r"(?u)\b[^\W\d_]{3,}\b")  # letters only: no numbers, codes or ids
+_STOPWORDS = frozenset(STOPWORDS_EN)
+
+
+def surface_words(texts: list[str]) -> dict[str, str]:
+    """Each stem of ``texts`` with its most frequent written form (lower case; ties go to the shorter, then the
+    alphabetically first), over words of three or more letters that are not stop words."""
+    counts = Counter(word for text in texts for word in _WORD.findall(text.lower()) if word not in _STOPWORDS)
+    best: dict[str, str] = {}
+    for word, _ in sorted(counts.items(), key=lambda item: (-item[1], len(item[0]), item[0])):
+        best.setdefault(stem_word(word), word)
+    return best
+
+
+@dataclass(frozen=True)
+class Terms:
+    """Stems, their written words and unit vectors (row i belongs to stem i)."""
+
+    stems: tuple[str, ...]
+    words: tuple[str, ...]
+    vectors: np.ndarray
+
+    @classmethod
+    def empty(cls, dimension: int) -> Terms:
+        return cls((), (), np.zeros((0, dimension), dtype=np.float32))
+
+    @classmethod
+    def load(cls, version: Path, dimension: int) -> Terms:
+        """The terms of a published version (none for a version written before they existed)."""
+        path = Path(version) / TERMS_FILE
+        if not path.is_file():
+            return cls.empty(dimension)
+        with np.load(path, allow_pickle=False) as data:
+            return cls(tuple(data["stems"].tolist()), tuple(data["words"].tolist()),
+                       data["vectors"].astype(np.float32))
+
+    def save(self, path: Path) -> None:
+        with open(path, "wb") as handle:
+            np.savez(handle, stems=np.array(self.stems, dtype=str), words=np.array(self.words, dtype=str),
+                     vectors=self.vectors.astype(np.float16))
+
+    def restricted_to(self, stems: dict[str, int]) -> Terms:
+        """Only the terms whose stem is in ``stems`` (a version's vocabulary: an edit may leave dead stems)."""
+        rows = [i for i, s in enumerate(self.stems) if s in stems]
+        return Terms(tuple(self.stems[i] for i in rows), tuple(self.words[i] for i in rows), self.vectors[rows])
+
+    def nearest(self, vectors: np.ndarray) -> list[tuple[str, str, float]]:
+        """For each row of ``vectors``, the closest term as (stem, word, cosine); ("", "", 0.0) when there are
+        no terms."""
+        if len(self.stems) == 0:
+            return [("", "", 0.0)] * len(vectors)
+        similarity = np.atleast_2d(vectors) @ self.vectors.T
+        best = similarity.argmax(axis=1)
+        return [(self.stems[i], self.words[i], float(row[i])) for i, row in zip(best, similarity)]
+
+
+class TermsUpdate:
+    """The next version's terms: the parent version's, plus the stems of ``words`` (stem -> written word) it
+    lacks. ``missing`` lists the words to encode (vectors are reused by word, so an unchanged vocabulary
+    encodes nothing); ``write`` saves the result once they are encoded.
+
+    ``complete``: ``words`` holds every stem of the new version (a rebuild), so the parent's other stems are
+    dropped. Otherwise they are kept: an edit sees only the words of the articles it changed, and a stem no
+    article uses any more is left out when an index loads (``Terms.restricted_to``).
+    """
+
+    def __init__(self, words: dict[str, str], dimension: int, *, parent: Path | None = None,
+                 complete: bool = False) -> None:
+        self.parent = parent
+        old = Terms.load(parent, dimension) if parent is not None else Terms.empty(dimension)
+        self.dimension = dimension
+        self.dropped = complete and any(s not in words for s in old.stems)
+        self.kept = {s: (w, v) for s, w, v in zip(old.stems, old.words, old.vectors) if not complete or s in words}
+        self.new = {s: w for s, w in words.items() if s not in self.kept}
+        known = {w for w, _ in self.kept.values()}
+        self.missing = sorted({w for w in self.new.values() if w not in known})
+
+    def write(self, build: Path, encoded: dict[str, np.ndarray]) -> None:
+        """Save the terms into version directory ``build``; ``encoded`` holds a vector for each ``missing`` word."""
+        target = Path(build) / TERMS_FILE
+        if not self.new and not self.dropped and self.parent is not None and (self.parent / TERMS_FILE).is_file():
+            os.link(self.parent / TERMS_FILE, target)  # nothing changed: share the parent's file
+            return
+        by_word = {w: v for w, v in self.kept.values()} | {w: encoded[w] for w in self.missing}
+        stems = sorted(self.kept) + sorted(self.new)
+        written = [self.kept[s][0] if s in self.kept else self.new[s] for s in stems]
+        vectors = np.stack([by_word[w] for w in written]) if stems else np.zeros((0, self.dimension), np.float32)
+        Terms(tuple(stems), tuple(written), vectors.astype(np.float32)).save(target)

@@ -1,0 +1,120 @@
+"""The vocabulary's word vectors (ingest.terms) and the nearest-word search they give questions."""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+from conftest import FakeEncoder, build_fake_index, calibration, simple_ranker
+from ingest.terms import TERMS_FILE, Terms, TermsUpdate, surface_words
+from retrieval import RetrievalSettings, answer, load_index
+from retrieval.answer import prepare_query
+from retrieval.confidence import confidence_features, missing_words
+from retrieval.query import Query, with_neighbours
+
+
+def test_surface_words_keep_each_stems_most_frequent_form_and_skip_numbers_and_stop_words():
+    words = surface_words(["Twitches twitch; twitching twitches.", "The 2 MRI scans at 10mg", "ok"])
+    assert words == {"twitch": "twitches", "mri": "mri", "scan": "scans"}
+
+
+def vectors(*rows: list[float]) -> np.ndarray:
+    array = np.array(rows, dtype=np.float32)
+    return array / np.linalg.norm(array, axis=1, keepdims=True)
+
+
+def test_nearest_gives_each_row_its_closest_term():
+    terms = Terms(("caffein", "exercis"), ("caffeine", "exercise"), vectors([1, 0, 0], [0, 1, 0]))
+    found = terms.nearest(vectors([0.9, 0.1, 0], [0, 0, 1]))
+    assert [(stem, word) for stem, word, _ in found] == [("caffein", "caffeine"), ("caffein", "caffeine")]
+    assert found[0][2] == pytest.approx(0.9 / np.hypot(0.9, 0.1)) and found[1][2] == pytest.approx(0.0)
+    assert Terms.empty(3).nearest(vectors([1, 0, 0])) == [("", "", 0.0)]
+    assert terms.restricted_to({"exercis": 0}).stems == ("exercis",)
+
+
+def test_an_update_encodes_only_new_words_and_shares_an_unchanged_file(tmp_path):
+    encoder = FakeEncoder()
+    first, second, third = (tmp_path / name for name in ("v1", "v2", "v3"))
+    for folder in (first, second, third):
+        folder.mkdir()
+    update = TermsUpdate({"caffein": "caffeine", "sleep": "sleep"}, encoder.dimension)
+    assert update.missing == ["caffeine", "sleep"]
+    update.write(first, dict(zip(update.missing, encoder.encode(update.missing))))
+
+    unchanged = TermsUpdate({"sleep": "sleep"}, encoder.dimension, parent=first)
+    assert unchanged.missing == []
+    unchanged.write(second, {})
+    assert os.path.samefile(first / TERMS_FILE, second / TERMS_FILE)  # hard-linked, not rewritten
+
+    grown = TermsUpdate({"stress": "stress"}, encoder.dimension, parent=second)
+    assert grown.missing == ["stress"]
+    grown.write(third, dict(zip(grown.missing, encoder.encode(grown.missing))))
+    terms = Terms.load(third, encoder.dimension)
+    assert terms.stems == ("caffein", "sleep", "stress")  # an edit keeps the stems it did not see
+    np.testing.assert_allclose(terms.vectors[0], encoder.encode(["caffeine"])[0], atol=1e-3)  # float16 on disk
+
+    rebuilt = TermsUpdate({"stress": "stress"}, encoder.dimension, parent=third, complete=True)
+    assert rebuilt.missing == []
+    rebuilt.write(tmp_path, {})
+    assert Terms.load(tmp_path, encoder.dimension).stems == ("stress",)  # a rebuild drops the others
+
+
+def test_a_version_without_terms_loads_none(tmp_path):
+    assert Terms.load(tmp_path, 8).stems == ()
+
+
+def query(**fields) -> Query:
+    return Query(**{"text": "does coffee make muscles twitch", "terms": ["muscl", "twitch"], "unknown": ["coffe"],
+                    "expanded": [], "alias_names": [], "written": {"coffe": "coffee"}, **fields})
+
+
+def test_a_close_neighbour_joins_the_search_and_a_far_one_does_not():
+    near = with_neighbours(query(), [("caffein", "caffeine", 0.72)], min_similarity=0.65)
+    assert near.expanded == ["caffein"] and near.neighbours == {"coffe": ("caffein", 0.72)}
+    assert near.unknown == ["coffe"]  # still a word the corpus lacks: confidence weighs how far it is
+    far = with_neighbours(query(), [("caffein", "caffeine", 0.5)], min_similarity=0.65)
+    assert far.expanded == [] and far.neighbours == {}
+    with pytest.raises(ValueError, match="one neighbour per unknown stem"):
+        with_neighbours(query(), [], min_similarity=0.65)
+
+
+def test_a_neighbour_makes_its_word_less_unknown_and_not_missing_from_a_span_that_has_it():
+    weights = {"muscl": 1.0, "twitch": 1.0}
+    plain = confidence_features(query(), [], weights)["unknown"]
+    near = with_neighbours(query(), [("caffein", "caffeine", 0.75)], min_similarity=0.65)
+    assert confidence_features(near, [], weights)["unknown"] == pytest.approx(plain * 0.25)
+
+    class Span:
+        stems = frozenset({"caffein", "muscl", "twitch"})
+
+    assert missing_words(query(), [Span()]) == ["coffee"]
+    assert missing_words(near, [Span()]) == []
+
+
+class CoffeeIsCaffeine(FakeEncoder):
+    """A fake model that knows one synonym: the word "coffee" gets the vector of "caffeine"."""
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        vectors = super().encode(texts)
+        for row, text in enumerate(texts):
+            if text == "coffee":
+                vectors[row] = super().encode(["caffeine"])[0]
+        return vectors
+
+
+CORPUS = {
+    "causes.txt": "Twitch Causes\n\nToo much caffeine can make muscles twitch.\n\nMost twitches stop on their own.\n",
+    "sleep.txt": "Sleep\n\nMost people need seven hours of sleep.\n",
+}
+
+
+def test_an_everyday_word_the_articles_never_use_reaches_theirs(tmp_path):
+    encoder = CoffeeIsCaffeine()
+    index = load_index(build_fake_index(tmp_path, CORPUS, encoder=encoder), encoder)
+    question = "Can drinking coffee make me twitch?"
+    parsed, _ = prepare_query(index, question, RetrievalSettings())
+    assert "coffe" in parsed.unknown and parsed.neighbours["coffe"][0] == "caffein" and "caffein" in parsed.expanded
+    result = answer(question, index, calibration=calibration(), ranker=simple_ranker())
+    assert result.extracts[0].text == "Too much caffeine can make muscles twitch."
+    assert prepare_query(index, question, RetrievalSettings(neighbour_similarity=1.01))[0].expanded == []
