@@ -1,4 +1,4 @@
-"""python -m evaluation QUESTIONS.jsonl [--index DIR] [--split dev|test] [--json]
+"""python -m evaluation QUESTIONS.jsonl [--index DIR] [--split dev|test|holdout] [--json]
 python -m evaluation --beir DIR [--max-queries N] [--max-docs N] [--systems ...] [--cache DIR] [--json]"""
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ def _parser() -> argparse.ArgumentParser:
         "Score retrieval on the gold questions (bm25, dense and full side by side), or on a BEIR benchmark."))
     parser.add_argument("questions", nargs="?", type=Path, metavar="QUESTIONS.jsonl", help="gold question file")
     parser.add_argument("--index", type=Path, default=Path("index"), metavar="DIR", help="index (default: index/)")
-    parser.add_argument("--split", choices=SPLITS, help="only this split (default: both, reported apart)")
+    parser.add_argument("--split", choices=SPLITS, help="only this split (default: all, reported apart)")
     parser.add_argument("--disagreement", type=Path, metavar="FILE",
                         help="ids of questions the articles disagree on (default: disagreement.json beside QUESTIONS)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of tables")

@@ -1,7 +1,8 @@
 """The gold question file: read and validate it, with errors that name ``file:line`` and the bad value.
 
 Format (fixed): one JSON object per line, either ``{"id", "question", "answers": [phrase, ...]}`` or
-``{"id", "question", "unanswerable": true}``. Ids start with ``dev-`` (tuning) or ``test-`` (reported only).
+``{"id", "question", "unanswerable": true}``. Ids start with ``dev-`` (tuning), ``test-`` (reported only; read
+while tuning once, see the README) or ``holdout-`` (reported only, never read question by question while tuning).
 """
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-SPLITS = ("dev", "test")
+SPLITS = ("dev", "test", "holdout")
 _KEYS = {"id", "question", "answers", "unanswerable"}
 
 
@@ -28,7 +29,7 @@ class Question:
 
     @property
     def split(self) -> str:
-        """``dev`` or ``test``, from the id's prefix."""
+        """``dev``, ``test`` or ``holdout``, from the id's prefix."""
         return self.id.split("-", 1)[0]
 
 
@@ -50,7 +51,8 @@ def parse_question(line: str, where: str) -> Question:
             raise QuestionFileError(f"{where}: {key!r} must be a non-empty string, got {record[key]!r}")
     question_id = record["id"]
     if question_id.split("-", 1)[0] not in SPLITS or "-" not in question_id:
-        raise QuestionFileError(f"{where}: id {question_id!r} must start with 'dev-' or 'test-'")
+        raise QuestionFileError(f"{where}: id {question_id!r} must start with one of "
+                                f"{', '.join(repr(s + '-') for s in SPLITS)}")
     has_answers, unanswerable = "answers" in record, record.get("unanswerable")
     if has_answers == ("unanswerable" in record):
         raise QuestionFileError(
@@ -123,7 +125,7 @@ def select_split(questions: list[Question], split: str) -> list[Question]:
     """The questions of one split.
 
     Raises:
-        ValueError: ``split`` is not ``dev`` or ``test``.
+        ValueError: ``split`` is not one of ``SPLITS``.
     """
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
