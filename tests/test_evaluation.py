@@ -49,7 +49,7 @@ def test_parses_both_kinds_and_skips_blank_lines():
     ('{"id": "dev-002", "question": "x", "answers": []}', "non-empty list of phrases, got []"),
     ('{"id": "dev-002", "question": "x", "answers": ["a", 3]}', "must be a non-empty string, got 3"),
     ('{"id": "dev-002", "question": "", "answers": ["a"]}', "'question' must be a non-empty string, got ''"),
-    ('{"id": "train-1", "question": "x", "answers": ["a"]}', "id 'train-1' must start with 'dev-' or 'test-'"),
+    ('{"id": "train-1", "question": "x", "answers": ["a"]}', "id 'train-1' must start with one of 'dev-', 'test-', 'holdout-'"),
     ('{"id": "dev-002", "question": "x", "answer": ["a"]}', "unknown key(s) ['answer']"),
 ])
 def test_bad_lines_name_file_line_and_value(line, message):
@@ -89,7 +89,7 @@ def test_disagreement_file_must_name_known_questions(tmp_path):
 def test_the_shipped_gold_files_parse():
     questions = read_questions(ROOT / "evaluation" / "questions.jsonl")
     read_disagreement(ROOT / "evaluation" / "disagreement.json", {q.id for q in questions})
-    assert {q.split for q in questions} == {"dev", "test"}
+    assert {q.split for q in questions} == {"dev", "test", "holdout"}
 
 
 # --- matching rule and metrics -----------------------------------------------------------------------------------
