@@ -19,7 +19,7 @@ from ingest.encoder import Encoder
 from ingest.lexical import BM25_DIR, TOKENIZER, LexicalBuild, tokenize
 from ingest.load import ROOT, Skip, load_paths
 from ingest.store import FORMAT_VERSION, SEGMENT_FORMATS, IndexStore, Version
-from ingest.terms import TermsUpdate, surface_words
+from ingest.words import WordsUpdate, surface_words
 from ingest.types import Article, text_hash
 
 
@@ -227,11 +227,11 @@ def _build(
         manifest_articles[article.id] = {"hash": article.content_hash, "path": article.path,
                                          "chunks": len(chunks), "sentences": len(sentences)}
     # The words of the vocabulary that have no vector yet ("coffee" must find "caffeine" at query time).
-    terms = TermsUpdate(surface_words([c.embed_text for _, chunks, _, _ in prepared for c in chunks]),
+    words = WordsUpdate(surface_words([c.embed_text for _, chunks, _, _ in prepared for c in chunks]),
                         encoder.dimension, parent=live.path if same_model else None, complete=bool(rebuild))
     # One text needed as two kinds (a heading that is also a sentence, a one-word heading) is encoded once.
     missing = sorted({text for kind, texts in needed.items() for digest, text in texts.items()
-                      if digest not in known[kind]} | set(terms.missing))
+                      if digest not in known[kind]} | set(words.missing))
     # The lexical index needs only the rows, so a large one is built in another process while encoding runs
     # (and the model loads): editing one article of MedQuAD no longer waits for it afterwards.
     writer.commit()
@@ -251,7 +251,7 @@ def _build(
                 if items:
                     writer.add_vectors(kind, ids[kind], np.stack([known[kind][text_hash(t)] for t in items]))
         writer.check()
-        terms.write(build, encoded)
+        words.write(build, encoded)
         lexical.wait()
     finally:
         lexical.stop()

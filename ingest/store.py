@@ -26,7 +26,7 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 FORMAT_VERSION = 5  # 2: section vectors; 3: vectors in segment files; 4: IVF instead of HNSW above 100k rows;
-# 5: word vectors of the vocabulary (terms.npz)
+# 5: word vectors of the vocabulary (words.npz)
 SEGMENT_FORMATS = (3, 4, 5)  # formats whose vector segments a rebuild may reuse
 MANIFEST = "manifest.json"
 _VERSION = re.compile(r"^v(\d{6})$")

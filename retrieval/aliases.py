@@ -78,6 +78,15 @@ class AliasTable:
             added.extend(s for s in alias if s not in present and s not in added)
         return added
 
+    def equivalents(self, query_stems: list[str], document_frequency: Callable[[str], int]
+                    ) -> list[tuple[Name, Name]]:
+        """(alias, name) for every alias a query gets and the name of the query it stands for: a span saying
+        "CFS" says "cramp-fasciculation syndrome"."""
+        present = set(query_stems)
+        chosen = set(self._aliases_of_matched(query_stems, document_frequency))
+        return [(alias, name) for name in self.matched(query_stems, document_frequency)
+                for alias in sorted(self.aliases[name]) if alias in chosen and not set(alias) <= present]
+
     def names(self, query_stems: list[str], document_frequency: Callable[[str], int]) -> list[str]:
         """Those aliases as the articles write them ("fasciculations"), for the dense query."""
         return [self.surfaces[a] for a in self._aliases_of_matched(query_stems, document_frequency)]

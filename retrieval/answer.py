@@ -71,7 +71,8 @@ def encode_query(index: Index, query: Query) -> QueryVectors:
     """Encode the question, its alias-expanded form, its topic and the words the articles lack in one batch."""
     texts = [query.text] + ([query.expanded_text] if query.alias_names else [])
     topic = " ".join(query.topic)
-    has_topic = bool(query.topic) and len(query.topic) < len(query.terms)
+    # the question asks more than its topic when it has other words, known or not (those may find neighbours)
+    has_topic = bool(query.topic) and (len(query.topic) < len(query.terms) or bool(query.unknown))
     unknown = [query.written.get(stem, stem) for stem in query.unknown]
     vectors = index.encoder.encode(texts + ([topic] if has_topic else []) + unknown)
     return QueryVectors(vectors[: len(texts)], vectors[len(texts)] if has_topic else None,
@@ -97,7 +98,7 @@ def prepare_query(index: Index, question: str, settings: RetrievalSettings) -> t
     query = query_for(index, question)
     vectors = encode_query(index, query)
     if query.unknown:
-        query = with_neighbours(query, index.terms.nearest(vectors.unknown), min_similarity=settings.neighbour_similarity)
+        query = with_neighbours(query, index.words.nearest(vectors.unknown), min_similarity=settings.neighbour_similarity)
     return query, vectors
 
 

@@ -70,8 +70,7 @@ def missing_words(query: Query, candidates: list[Candidate]) -> list[str]:
     """Words of the question the best span does not contain: the corpus's unknown ones first, then topic words
     the span leaves out (at most ``MAX_MISSING_WORDS``)."""
     covered = candidates[0].stems if candidates else frozenset()
-    missing = [query.written[s] for s in query.unknown
-               if s in query.written and query.neighbours.get(s, ("",))[0] not in covered]
+    missing = [query.written[s] for s in query.unknown if s in query.written and s not in query.neighbours]
     missing += [query.written[t] for t in query.terms if t not in covered and t in query.written]
     return list(dict.fromkeys(missing))[:MAX_MISSING_WORDS]
 

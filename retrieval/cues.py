@@ -10,10 +10,21 @@ import re
 
 _ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     "cause": (
-        re.compile(r"\b(?:what|which)\b[^?]*\b(?:causes?|caused|triggers?|leads? to|brings? on)\b|\bwhy\b|"
-                   r"\bcauses? of\b|\breason\b", re.I),
+        re.compile(r"\b(?:what|which)\b[^?]*\b(?:causes?|caused|triggers?|leads? to|brings? on)\b|"
+                   r"\bcauses? of\b", re.I),
         re.compile(r"\b(?:caus\w*|trigger\w*|due to|results? (?:from|in)|occurs? when|happens? when|leads? to|"
                    r"because|contribut\w*|drives?|responsible for|stems? from|arise from)\b", re.I),
+    ),
+    # "why does MS cause spasticity" wants the mechanism, not any sentence saying "cause"
+    "explanation": (
+        re.compile(r"\bwhy\b|\bhow come\b|\breasons?\b|\bhow does\b.*\b(?:cause|happen|make|work)\b", re.I),
+        re.compile(r"\b(?:due to|because|results? from|as a result of|caused by|occurs? when|happens? when|"
+                   r"stems? from|arises? from|which is why|that is why|is thought to be|believed to (?:be|arise)|"
+                   r"in other words|so that)\b", re.I),
+    ),
+    "count": (
+        re.compile(r"\bhow many\b(?!\s+(?:people|patients|mg|milligrams?|hours?|days?|times?))", re.I),
+        re.compile(r"\b(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|several)\b", re.I),
     ),
     "definition": (
         # "what is clonus", not "what are the symptoms of MS" (a question about a part of something)

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 MAX_SENTENCES = 3
 MAX_LIST_CHARS = 1500
+SUBJECT_TOKENS = 3  # a span "opens with" a question term when it is among the first stems of its first sentence
 # A sentence opening like this leans on the one before it ("These twitches ...", "However, ...").
 _LEANS_BACK = re.compile(r"^(?:this|these|that|those|it|its|they|their|they'll|such|however|but|or|also|in these|"
                          r"in this|furthermore|moreover|therefore|thus|as a result|in other words|for example)\b",
@@ -65,18 +66,29 @@ def term_weights(index: Index, stems: list[str]) -> dict[str, float]:
             else float(np.log(1 + (n + 0.5) / 0.5)) for s in stems}
 
 
-def coverage(stems: set[str], weights: dict[str, float], expanded: set[str]) -> float:
-    """Weighted share of the query's terms in ``stems``; an alias counts for the term it stands for."""
+def coverage(stems: set[str], weights: dict[str, float],
+             equivalents: list[tuple[tuple[str, ...], tuple[str, ...]]] = ()) -> float:
+    """Weighted share of the query's terms in ``stems``; an alias in ``stems`` covers the name it stands for
+    (``Query.equivalents``: "CFS" covers "cramp-fasciculation syndrome")."""
     total = sum(weights.values())
     if total == 0:
         return 0.0
-    hit = sum(w for s, w in weights.items() if s in stems)
-    return min(1.0, (hit + (0.5 * max(weights.values()) if stems & expanded and hit < total else 0.0)) / total)
+    covered = set(stems)
+    for alias, name in equivalents:
+        if set(alias) <= stems:
+            covered.update(name)
+    return sum(w for s, w in weights.items() if s in covered) / total
+
+
+def _dangling(sentence: SentenceRow) -> bool:
+    """A plain sentence announcing a list that does not follow ("Other conditions include :" before a new
+    paragraph): it answers nothing, alone or joined to the next sentence."""
+    return sentence.text.rstrip().endswith(":")
 
 
 def _ranges(sentences: list[SentenceRow], window: int) -> list[tuple[int, int]]:
     """Candidate spans of a chunk as sentence index ranges [first, last]: runs of up to ``window`` plain
-    sentences, and each list (lead-in with its items) whole."""
+    sentences (never a dangling lead-in), and each list (lead-in with its items) whole."""
     ranges: list[tuple[int, int]] = []
     i = 0
     while i < len(sentences):
@@ -89,7 +101,7 @@ def _ranges(sentences: list[SentenceRow], window: int) -> list[tuple[int, int]]:
             i = j + 1
             continue
         for j in range(i, min(i + window, len(sentences))):
-            if sentences[j].role != "text":
+            if sentences[j].role != "text" or _dangling(sentences[j]):
                 break
             ranges.append((i, j))
         i += 1
@@ -106,7 +118,8 @@ def chunk_units(index: Index, chunk_ranking: list[tuple[int, float]], bm25: dict
     queries, search, topic = vectors.search[:1], vectors.search, vectors.topic
     by_chunk = index.sentences_of([c for c, _ in top])
     weights = term_weights(index, query.terms)
-    expanded = set(query.expanded)
+    focus_weights = {s: weights[s] for s in query.focus if s in weights}
+    terms = set(query.terms)
     types = query.answer_types
     list_asked = wants_list(query.text)
     best_bm25 = max(bm25.values(), default=0.0) or 1.0
@@ -119,7 +132,8 @@ def chunk_units(index: Index, chunk_ranking: list[tuple[int, float]], bm25: dict
         similarity = (sentence_vectors @ queries.T).max(axis=1)
         chunk_similarity = float((index.chunk_vector(chunk_id) @ search.T).max())
         section = float((index.section_vector(chunk_id) @ queries.T).max())
-        stems = [set(t) for t in tokenize([s.text for s in sentences])]
+        tokens = tokenize([s.text for s in sentences])
+        stems = [set(t) for t in tokens]
         ranges = _ranges(sentences, window)
         # every span's vector (the normalised sum of its sentences' vectors) and similarities in one product
         members = np.zeros((len(ranges), len(sentences)), dtype=np.float32)
@@ -138,7 +152,7 @@ def chunk_units(index: Index, chunk_ranking: list[tuple[int, float]], bm25: dict
             features = {
                 "similarity": span_similarity,
                 "best_sentence": float(similarity[first:last + 1].max()),
-                "coverage": coverage(set().union(*stems[first:last + 1]), weights, expanded),
+                "coverage": coverage(set().union(*stems[first:last + 1]), weights, query.equivalents),
                 "chunk": chunk_similarity,
                 "section": section,
                 "section_match": max(0.0, section - 0.75) * 4,
@@ -150,6 +164,9 @@ def chunk_units(index: Index, chunk_ranking: list[tuple[int, float]], bm25: dict
                 "bm25": bm25.get(chunk_id, 0.0) / best_bm25,
                 "opening": float(first == 0),
                 "focus": focus[row] if focus is not None else 0.0,
+                "focus_coverage": coverage(set().union(*stems[first:last + 1]), focus_weights, query.equivalents),
+                "subject": float(bool(terms.intersection(tokens[first][:SUBJECT_TOKENS]))),
+                "list_unwanted": float(is_list and not list_asked),
             }
             units.append(Unit(chunk_id, rank, first, last, np.array([features[f] for f in FEATURES])))
     return units, by_chunk
@@ -161,7 +178,7 @@ def _span(index: Index, sentences: list[SentenceRow], unit: Unit) -> list[Senten
     if sentences[first].role != "text" and sentences[first].list_group is not None:
         return _list_span(index, sentences[first])
     if first > 0 and _LEANS_BACK.match(sentences[first].text) and sentences[first - 1].role == "text" \
-            and last - first + 2 <= MAX_SENTENCES:
+            and not _dangling(sentences[first - 1]) and last - first + 2 <= MAX_SENTENCES:
         first -= 1
     return sentences[first:last + 1]
 
@@ -176,7 +193,6 @@ def extract_candidates(index: Index, units: list[Unit], by_chunk: dict[int, list
     scores = ranker.scores(np.stack([u.features for u in units]))
     probabilities = ranker.probability(np.stack([u.features for u in units]))
     weights = term_weights(index, query.terms)
-    expanded = set(query.expanded)
     taken: dict[int, set[int]] = {}
     kept: dict[int, int] = {}
     texts: dict[str, str] = {}
@@ -201,7 +217,7 @@ def extract_candidates(index: Index, units: list[Unit], by_chunk: dict[int, list
         candidates.append(Candidate(
             unit.chunk_id, article_id, span[0].start, span[-1].end, texts[article_id][span[0].start:span[-1].end],
             tuple(s.id for s in span), float(scores[order]), float(probabilities[order]),
-            float(unit.features[FEATURES.index("similarity")]), coverage(span_stems, weights, expanded),
+            float(unit.features[FEATURES.index("similarity")]), coverage(span_stems, weights, query.equivalents),
             mean / max(float(np.linalg.norm(mean)), 1e-9), span_vectors, tuple(s.text for s in span),
             frozenset(span_stems), best.text,
         ))

@@ -11,7 +11,7 @@ from ingest.db import connect_readonly, open_segments
 from ingest.encoder import Encoder
 from ingest.lexical import BM25_DIR, load_bm25
 from ingest.store import FORMAT_VERSION, IndexStore, IndexUnavailable
-from ingest.terms import Terms
+from ingest.words import WordVectors
 from retrieval.aliases import AliasTable
 from retrieval.dense import DenseIndex
 
@@ -86,7 +86,7 @@ class Index:
         self.document_frequency = np.zeros(len(self.bm25.vocab_dict), dtype=np.int64)
         self.document_frequency[: len(indptr) - 1] = np.diff(indptr)
         self.chunk_count = len(self.chunk_index)
-        self.terms = Terms.load(version.path, encoder.dimension).restricted_to(self.vocabulary)
+        self.words = WordVectors.load(version.path, encoder.dimension).restricted_to(self.vocabulary)
         self.aliases = AliasTable.from_rows(self.db.execute("SELECT term, alias FROM aliases").fetchall())
         self.articles = {
             row["id"]: ArticleRow(row["id"], row["title"], row["path"], row["url"], row["site"], row["date"],

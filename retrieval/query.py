@@ -46,9 +46,12 @@ class Query:
     expanded: list[str]  # stems added by the articles' own aliases
     alias_names: list[str]  # those aliases as the articles write them, for the dense query
     topic: list[str] = field(default_factory=list)  # the words naming what the question is about (see parse_query)
+    focus: list[str] = field(default_factory=list)  # stems of the other terms: what the question asks about its topic
     written: dict[str, str] = field(default_factory=dict)  # each term and unknown stem as the user wrote it
     # unknown stem -> (stem of the closest corpus word, cosine), for those close enough to search for
     neighbours: dict[str, tuple[str, float]] = field(default_factory=dict)
+    # (alias stems, stems of the question's name it stands for): a span with the alias covers the name
+    equivalents: list[tuple[tuple[str, ...], tuple[str, ...]]] = field(default_factory=list)
 
     @property
     def answer_types(self) -> list[str]:
@@ -62,18 +65,22 @@ class Query:
 
 
 def with_neighbours(query: Query, neighbours: list[tuple[str, str, float]], *, min_similarity: float) -> Query:
-    """``query`` knowing how close each unknown word comes to a word of the corpus (``neighbours``: one
-    (stem, word, cosine) per ``query.unknown`` stem, from ``Terms.nearest``). A neighbour at least
-    ``min_similarity`` close joins the search as an alias would: "coffee" also searches for "caffeine"."""
+    """``query`` with each unknown word that comes at least ``min_similarity`` close to a word of the corpus
+    (``neighbours``: one (stem, word, cosine) per ``query.unknown`` stem, from ``WordVectors.nearest``) searched as
+    that word, as a misspelt word is searched as its correction: "does ALS twitching hurt?" asks about "pain".
+    The word stays in ``unknown`` (the corpus does not use it; confidence weighs how far its neighbour is)."""
     if len(neighbours) != len(query.unknown):
         raise ValueError(f"need one neighbour per unknown stem ({len(query.unknown)}), got {len(neighbours)}")
-    expanded, found = list(query.expanded), dict(query.neighbours)
+    terms, focus = list(query.terms), list(query.focus)
+    written, found = dict(query.written), dict(query.neighbours)
     for stem, (near, _, similarity) in zip(query.unknown, neighbours):
         if similarity >= min_similarity and near:
             found[stem] = (near, similarity)
-            if near not in expanded and near not in query.terms:
-                expanded.append(near)
-    return replace(query, expanded=expanded, neighbours=found)
+            written.setdefault(near, written.get(stem, stem))
+            if near not in terms:
+                terms.append(near)
+                focus.append(near)
+    return replace(query, terms=terms, focus=focus, written=written, neighbours=found)
 
 
 def check_question(question: object) -> str:
@@ -104,13 +111,18 @@ def check_question(question: object) -> str:
     return text
 
 
-def _correct(stem: str, vocabulary: list[str]) -> str | None:
-    """The vocabulary stem within one edit of a misspelt stem (two for long stems), if any."""
+def _correct(stem: str, vocabulary: list[str], frequency: Callable[[str], int]) -> str | None:
+    """The vocabulary stem within one edit (insertion, deletion, substitution or swap of neighbours) of a
+    misspelt stem (two for long stems), if any: the closest, then the most frequent, then the first
+    alphabetically, so the choice never depends on the vocabulary's order."""
     if len(stem) < 4:
         return None
     limit = 1 if len(stem) < 8 else 2
-    match = process.extractOne(stem, vocabulary, scorer=distance.Levenshtein.distance, score_cutoff=limit)
-    return match[0] if match else None
+    # optimal string alignment: a swap of two letters ("thyriod") is one edit, as a missing one is
+    matches = process.extract(stem, vocabulary, scorer=distance.OSA.distance, score_cutoff=limit, limit=None)
+    if not matches:
+        return None
+    return min(matches, key=lambda match: (match[1], -frequency(match[0]), match[0]))[0]
 
 
 def parse_query(text: str, vocabulary: dict[str, int], df: np.ndarray, aliases,
@@ -121,6 +133,10 @@ def parse_query(text: str, vocabulary: dict[str, int], df: np.ndarray, aliases,
     only misspellings are corrected. ``documents`` is the number of chunks ``df`` counts over.
     """
     known = list(vocabulary)
+
+    def document_frequency(stem: str) -> int:
+        return int(df[vocabulary[stem]]) if stem in vocabulary else 0
+
     terms: list[str] = []
     words: list[str] = []
     unknown: list[str] = []
@@ -132,7 +148,7 @@ def parse_query(text: str, vocabulary: dict[str, int], df: np.ndarray, aliases,
         written.setdefault(stem, word)
         if stem not in vocabulary:
             common = is_word(word) or is_word(stem)  # "expectancy" is not in the model's vocabulary, "expect" is
-            corrected = None if common else _correct(stem, known)
+            corrected = None if common else _correct(stem, known, document_frequency)
             if corrected is None:
                 if stem not in unknown:
                     unknown.append(stem)
@@ -143,12 +159,12 @@ def parse_query(text: str, vocabulary: dict[str, int], df: np.ndarray, aliases,
             terms.append(stem)
             words.append(word)
 
-    def document_frequency(stem: str) -> int:
-        return int(df[vocabulary[stem]]) if stem in vocabulary else 0
-
     expanded = [s for s in aliases.expand(terms, document_frequency) if s in vocabulary]
     # The topic: words the articles define names for, or use in at least a fifth of their chunks. What the
     # question asks beyond its topic (its focus) is what an answer must match, not just the topic.
     common = max(1, int(0.2 * documents))
-    topic = [w for w, t in zip(words, terms) if aliases.names_with(t) or document_frequency(t) >= common]
-    return Query(text, terms, unknown, expanded, aliases.names(terms, document_frequency), topic, written)
+    is_topic = [bool(aliases.names_with(t)) or document_frequency(t) >= common for t in terms]
+    topic = [w for w, yes in zip(words, is_topic) if yes]
+    focus = [t for t, yes in zip(terms, is_topic) if not yes]
+    return Query(text, terms, unknown, expanded, aliases.names(terms, document_frequency), topic, focus, written,
+                 equivalents=aliases.equivalents(terms, document_frequency))

@@ -28,6 +28,9 @@ FEATURES = (
     "bm25",  # BM25 score of the chunk over the best BM25 score
     "opening",  # the span opens its chunk
     "focus",  # similarity to the question minus similarity to its topic words alone: matching what is asked
+    "focus_coverage",  # weighted share of the question's terms beyond its topic ("hurt" in "does ALS twitching hurt")
+    "subject",  # the span opens with a term of the question ("Clonus describes ...")
+    "list_unwanted",  # the span is a list, but the question does not ask for several things
 )
 
 

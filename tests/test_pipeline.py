@@ -17,7 +17,7 @@ from ingest.db import connect_readonly, open_segments
 from ingest.load import display_path
 from ingest.pipeline import Settings, StrictFailure, ingest
 from ingest.store import MANIFEST, IndexStore
-from ingest.terms import Terms
+from ingest.words import WordVectors
 from ingest.types import text_hash
 
 TESTS = Path(__file__).resolve().parent
@@ -62,7 +62,7 @@ def snapshot(index_dir: Path) -> Snapshot:
     finally:
         conn.close()
     segments = open_segments(live.path, live.manifest)
-    terms = Terms.load(live.path, live.manifest["model"]["dimension"])
+    terms = WordVectors.load(live.path, live.manifest["model"]["dimension"])
     chunk_ids, chunk_vectors = segments["chunks"].live()
     section_ids, _ = segments["sections"].live()
     sentence_ids, sentence_vectors = segments["sentences"].live()

@@ -248,6 +248,8 @@ def test_stance_of_not_uncommon_is_not_a_denial():
     ("What is the life expectancy with ALS?", ["prognosis"], False),
     ("Where in the body do twitches happen?", ["location"], False),
     ("How common is spasticity in MS?", ["frequency"], False),
+    ("Why does MS cause spasticity?", ["explanation"], False),
+    ("How many types of muscle spasms are there?", ["count"], False),
 ])
 def test_answer_types_and_list_questions(question, types, is_list):
     assert answer_types(question) == types
@@ -262,8 +264,11 @@ def test_asking_for_symptoms_is_not_asking_for_a_definition():
     ("prognosis", "The average survival time is two to five years.", "ALS is a disease of the motor neurons."),
     ("location", "It often affects one or both of the legs.", "Spasticity affects up to 90% of people with MS."),
     ("frequency", "Spasticity affects up to 90% of people with MS.", "Spasticity is muscle stiffness."),
+    ("explanation", "It results from disrupted signals between the motor neurons.",
+     "Spasticity can cause sudden, painful contractions."),
+    ("count", "There are three types of muscle spasms.", "Muscle spasms are sudden tightenings of a muscle."),
 ])
-def test_answer_shapes_of_the_new_types(kind, answer, other):
+def test_answer_shapes_of_the_newer_types(kind, answer, other):
     assert has_answer_shape([kind], answer)
     assert not has_answer_shape([kind], other)
 
@@ -359,3 +364,13 @@ def test_fit_listwise_ranks_each_questions_positive_first():
 def test_fit_listwise_needs_a_positive():
     with pytest.raises(ValueError, match="no question has a positive span"):
         fit_listwise([(np.eye(2), np.zeros(2))])
+
+
+def test_spelling_correction_prefers_the_closest_then_the_most_frequent_stem_whatever_the_order():
+    from retrieval.query import _correct
+
+    frequency = {"spastic": 9, "spasticityi": 1, "thyroid": 3}.get
+    for vocabulary in (["spastic", "spasticityi", "thyroid"], ["thyroid", "spasticityi", "spastic"]):
+        assert _correct("spasticti", vocabulary, frequency) == "spastic"  # two edits each: the frequent one
+        assert _correct("thyriod", vocabulary, frequency) == "thyroid"  # a swap of neighbours is one edit
+    assert _correct("twi", ["twitch"], frequency) is None  # too short to guess

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from conftest import FakeEncoder, build_fake_index, calibration, simple_ranker
-from ingest.terms import TERMS_FILE, Terms, TermsUpdate, surface_words
+from ingest.words import WORDS_FILE, WordVectors, WordsUpdate, surface_words
 from retrieval import RetrievalSettings, answer, load_index
 from retrieval.answer import prepare_query
 from retrieval.confidence import confidence_features, missing_words
@@ -25,11 +25,11 @@ def vectors(*rows: list[float]) -> np.ndarray:
 
 
 def test_nearest_gives_each_row_its_closest_term():
-    terms = Terms(("caffein", "exercis"), ("caffeine", "exercise"), vectors([1, 0, 0], [0, 1, 0]))
+    terms = WordVectors(("caffein", "exercis"), ("caffeine", "exercise"), vectors([1, 0, 0], [0, 1, 0]))
     found = terms.nearest(vectors([0.9, 0.1, 0], [0, 0, 1]))
     assert [(stem, word) for stem, word, _ in found] == [("caffein", "caffeine"), ("caffein", "caffeine")]
     assert found[0][2] == pytest.approx(0.9 / np.hypot(0.9, 0.1)) and found[1][2] == pytest.approx(0.0)
-    assert Terms.empty(3).nearest(vectors([1, 0, 0])) == [("", "", 0.0)]
+    assert WordVectors.empty(3).nearest(vectors([1, 0, 0])) == [("", "", 0.0)]
     assert terms.restricted_to({"exercis": 0}).stems == ("exercis",)
 
 
@@ -38,30 +38,30 @@ def test_an_update_encodes_only_new_words_and_shares_an_unchanged_file(tmp_path)
     first, second, third = (tmp_path / name for name in ("v1", "v2", "v3"))
     for folder in (first, second, third):
         folder.mkdir()
-    update = TermsUpdate({"caffein": "caffeine", "sleep": "sleep"}, encoder.dimension)
+    update = WordsUpdate({"caffein": "caffeine", "sleep": "sleep"}, encoder.dimension)
     assert update.missing == ["caffeine", "sleep"]
     update.write(first, dict(zip(update.missing, encoder.encode(update.missing))))
 
-    unchanged = TermsUpdate({"sleep": "sleep"}, encoder.dimension, parent=first)
+    unchanged = WordsUpdate({"sleep": "sleep"}, encoder.dimension, parent=first)
     assert unchanged.missing == []
     unchanged.write(second, {})
-    assert os.path.samefile(first / TERMS_FILE, second / TERMS_FILE)  # hard-linked, not rewritten
+    assert os.path.samefile(first / WORDS_FILE, second / WORDS_FILE)  # hard-linked, not rewritten
 
-    grown = TermsUpdate({"stress": "stress"}, encoder.dimension, parent=second)
+    grown = WordsUpdate({"stress": "stress"}, encoder.dimension, parent=second)
     assert grown.missing == ["stress"]
     grown.write(third, dict(zip(grown.missing, encoder.encode(grown.missing))))
-    terms = Terms.load(third, encoder.dimension)
+    terms = WordVectors.load(third, encoder.dimension)
     assert terms.stems == ("caffein", "sleep", "stress")  # an edit keeps the stems it did not see
     np.testing.assert_allclose(terms.vectors[0], encoder.encode(["caffeine"])[0], atol=1e-3)  # float16 on disk
 
-    rebuilt = TermsUpdate({"stress": "stress"}, encoder.dimension, parent=third, complete=True)
+    rebuilt = WordsUpdate({"stress": "stress"}, encoder.dimension, parent=third, complete=True)
     assert rebuilt.missing == []
     rebuilt.write(tmp_path, {})
-    assert Terms.load(tmp_path, encoder.dimension).stems == ("stress",)  # a rebuild drops the others
+    assert WordVectors.load(tmp_path, encoder.dimension).stems == ("stress",)  # a rebuild drops the others
 
 
 def test_a_version_without_terms_loads_none(tmp_path):
-    assert Terms.load(tmp_path, 8).stems == ()
+    assert WordVectors.load(tmp_path, 8).stems == ()
 
 
 def query(**fields) -> Query:
@@ -71,10 +71,11 @@ def query(**fields) -> Query:
 
 def test_a_close_neighbour_joins_the_search_and_a_far_one_does_not():
     near = with_neighbours(query(), [("caffein", "caffeine", 0.72)], min_similarity=0.65)
-    assert near.expanded == ["caffein"] and near.neighbours == {"coffe": ("caffein", 0.72)}
+    assert near.terms == ["muscl", "twitch", "caffein"] and near.neighbours == {"coffe": ("caffein", 0.72)}
+    assert near.written["caffein"] == "coffee"  # shown to the user as they wrote it
     assert near.unknown == ["coffe"]  # still a word the corpus lacks: confidence weighs how far it is
     far = with_neighbours(query(), [("caffein", "caffeine", 0.5)], min_similarity=0.65)
-    assert far.expanded == [] and far.neighbours == {}
+    assert far.terms == ["muscl", "twitch"] and far.neighbours == {}
     with pytest.raises(ValueError, match="one neighbour per unknown stem"):
         with_neighbours(query(), [], min_similarity=0.65)
 
@@ -90,6 +91,11 @@ def test_a_neighbour_makes_its_word_less_unknown_and_not_missing_from_a_span_tha
 
     assert missing_words(query(), [Span()]) == ["coffee"]
     assert missing_words(near, [Span()]) == []
+
+    class Elsewhere:
+        stems = frozenset({"muscl", "twitch"})
+
+    assert missing_words(near, [Elsewhere()]) == ["coffee"]
 
 
 class CoffeeIsCaffeine(FakeEncoder):
@@ -114,7 +120,7 @@ def test_an_everyday_word_the_articles_never_use_reaches_theirs(tmp_path):
     index = load_index(build_fake_index(tmp_path, CORPUS, encoder=encoder), encoder)
     question = "Can drinking coffee make me twitch?"
     parsed, _ = prepare_query(index, question, RetrievalSettings())
-    assert "coffe" in parsed.unknown and parsed.neighbours["coffe"][0] == "caffein" and "caffein" in parsed.expanded
+    assert "coffe" in parsed.unknown and parsed.neighbours["coffe"][0] == "caffein" and "caffein" in parsed.terms
     result = answer(question, index, calibration=calibration(), ranker=simple_ranker())
     assert result.extracts[0].text == "Too much caffeine can make muscles twitch."
-    assert prepare_query(index, question, RetrievalSettings(neighbour_similarity=1.01))[0].expanded == []
+    assert "caffein" not in prepare_query(index, question, RetrievalSettings(neighbour_similarity=1.01))[0].terms

@@ -3,7 +3,7 @@ word they do ("coffee" -> "caffeine", "workout" -> "exercise").
 
 Aliases (``ingest.aliases``) come from definitions written in the articles; these neighbours come from the
 model's sense of single words, so they cover everyday words no article defines. Each version keeps one file,
-``terms.npz``: stems, the written word each stands for, and that word's vector (float16, unit length).
+``words.npz``: stems, the written word each stands for, and that word's vector (float16, unit length).
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from bm25s.stopwords import STOPWORDS_EN
 from ingest.encoder import Encoder
 from ingest.lexical import stem_word
 
-TERMS_FILE = "terms.npz"
+WORDS_FILE = "words.npz"
 _WORD = re.compile(r"(?u)\b[^\W\d_]{3,}\b")  # letters only: no numbers, codes or ids
 _STOPWORDS = frozenset(STOPWORDS_EN)
 
@@ -36,7 +36,7 @@ def surface_words(texts: list[str]) -> dict[str, str]:
 
 
 @dataclass(frozen=True)
-class Terms:
+class WordVectors:
     """Stems, their written words and unit vectors (row i belongs to stem i)."""
 
     stems: tuple[str, ...]
@@ -44,13 +44,13 @@ class Terms:
     vectors: np.ndarray
 
     @classmethod
-    def empty(cls, dimension: int) -> Terms:
+    def empty(cls, dimension: int) -> WordVectors:
         return cls((), (), np.zeros((0, dimension), dtype=np.float32))
 
     @classmethod
-    def load(cls, version: Path, dimension: int) -> Terms:
-        """The terms of a published version (none for a version written before they existed)."""
-        path = Path(version) / TERMS_FILE
+    def load(cls, version: Path, dimension: int) -> WordVectors:
+        """The word vectors of a published version (none for a version written before they existed)."""
+        path = Path(version) / WORDS_FILE
         if not path.is_file():
             return cls.empty(dimension)
         with np.load(path, allow_pickle=False) as data:
@@ -62,14 +62,14 @@ class Terms:
             np.savez(handle, stems=np.array(self.stems, dtype=str), words=np.array(self.words, dtype=str),
                      vectors=self.vectors.astype(np.float16))
 
-    def restricted_to(self, stems: dict[str, int]) -> Terms:
-        """Only the terms whose stem is in ``stems`` (a version's vocabulary: an edit may leave dead stems)."""
+    def restricted_to(self, stems: dict[str, int]) -> WordVectors:
+        """Only the words whose stem is in ``stems`` (a version's vocabulary: an edit may leave dead stems)."""
         rows = [i for i, s in enumerate(self.stems) if s in stems]
-        return Terms(tuple(self.stems[i] for i in rows), tuple(self.words[i] for i in rows), self.vectors[rows])
+        return WordVectors(tuple(self.stems[i] for i in rows), tuple(self.words[i] for i in rows), self.vectors[rows])
 
     def nearest(self, vectors: np.ndarray) -> list[tuple[str, str, float]]:
         """For each row of ``vectors``, the closest term as (stem, word, cosine); ("", "", 0.0) when there are
-        no terms."""
+        no words."""
         if len(self.stems) == 0:
             return [("", "", 0.0)] * len(vectors)
         similarity = np.atleast_2d(vectors) @ self.vectors.T
@@ -77,20 +77,20 @@ class Terms:
         return [(self.stems[i], self.words[i], float(row[i])) for i, row in zip(best, similarity)]
 
 
-class TermsUpdate:
-    """The next version's terms: the parent version's, plus the stems of ``words`` (stem -> written word) it
+class WordsUpdate:
+    """The next version's word vectors: the parent version's, plus the stems of ``words`` (stem -> written word) it
     lacks. ``missing`` lists the words to encode (vectors are reused by word, so an unchanged vocabulary
     encodes nothing); ``write`` saves the result once they are encoded.
 
     ``complete``: ``words`` holds every stem of the new version (a rebuild), so the parent's other stems are
     dropped. Otherwise they are kept: an edit sees only the words of the articles it changed, and a stem no
-    article uses any more is left out when an index loads (``Terms.restricted_to``).
+    article uses any more is left out when an index loads (``WordVectors.restricted_to``).
     """
 
     def __init__(self, words: dict[str, str], dimension: int, *, parent: Path | None = None,
                  complete: bool = False) -> None:
         self.parent = parent
-        old = Terms.load(parent, dimension) if parent is not None else Terms.empty(dimension)
+        old = WordVectors.load(parent, dimension) if parent is not None else WordVectors.empty(dimension)
         self.dimension = dimension
         self.dropped = complete and any(s not in words for s in old.stems)
         self.kept = {s: (w, v) for s, w, v in zip(old.stems, old.words, old.vectors) if not complete or s in words}
@@ -99,13 +99,13 @@ class TermsUpdate:
         self.missing = sorted({w for w in self.new.values() if w not in known})
 
     def write(self, build: Path, encoded: dict[str, np.ndarray]) -> None:
-        """Save the terms into version directory ``build``; ``encoded`` holds a vector for each ``missing`` word."""
-        target = Path(build) / TERMS_FILE
-        if not self.new and not self.dropped and self.parent is not None and (self.parent / TERMS_FILE).is_file():
-            os.link(self.parent / TERMS_FILE, target)  # nothing changed: share the parent's file
+        """Save the word vectors into version directory ``build``; ``encoded`` holds a vector for each ``missing`` word."""
+        target = Path(build) / WORDS_FILE
+        if not self.new and not self.dropped and self.parent is not None and (self.parent / WORDS_FILE).is_file():
+            os.link(self.parent / WORDS_FILE, target)  # nothing changed: share the parent's file
             return
         by_word = {w: v for w, v in self.kept.values()} | {w: encoded[w] for w in self.missing}
         stems = sorted(self.kept) + sorted(self.new)
         written = [self.kept[s][0] if s in self.kept else self.new[s] for s in stems]
         vectors = np.stack([by_word[w] for w in written]) if stems else np.zeros((0, self.dimension), np.float32)
-        Terms(tuple(stems), tuple(written), vectors.astype(np.float32)).save(target)
+        WordVectors(tuple(stems), tuple(written), vectors.astype(np.float32)).save(target)
