@@ -87,17 +87,21 @@ class VersionWriter:
         if base is None:
             self.db.executescript(SCHEMA)
 
-    def delete_articles(self, article_ids: list[str]) -> None:
-        """Remove articles with their chunks, sentences, aliases and vectors."""
+    def delete_articles(self, article_ids: list[str]) -> list[int]:
+        """Remove articles with their chunks, sentences, aliases and vectors; returns the deleted chunk ids."""
+        chunk_ids: list[int] = []
         for start in range(0, len(article_ids), 500):
             batch = article_ids[start:start + 500]
             marks = ",".join("?" * len(batch))
             for kind, (table, _) in VECTORS.items():
                 ids = [r[0] for r in self.db.execute(f"SELECT id FROM {table} WHERE article_id IN ({marks})", batch)]
                 self.segments[kind].delete(ids)
+                if kind == "chunks":
+                    chunk_ids.extend(ids)
             for table, column in (("sentences", "article_id"), ("chunks", "article_id"), ("aliases", "article_id"),
                                   ("articles", "id")):
                 self.db.execute(f"DELETE FROM {table} WHERE {column} IN ({marks})", batch)
+        return chunk_ids
 
     def add_article(
         self, article: Article, chunks: list[Chunk], sentences: list[Sentence], aliases: list[Alias],
@@ -147,9 +151,10 @@ class VersionWriter:
         """Vectors this version already holds for the given hashes (call before deleting what changed)."""
         return {kind: vectors_by_hash(self.db, self.segments[kind], kind, wanted) for kind, wanted in hashes.items()}
 
-    def commit(self) -> None:
-        """Make the rows written so far readable by other connections (a background BM25 build)."""
-        self.db.commit()
+    def chunk_stems(self) -> tuple[list[int], list[list[str]]]:
+        """(ids, BM25 tokens) of every chunk, in id order."""
+        rows = self.db.execute("SELECT id, stems FROM chunks ORDER BY id").fetchall()
+        return [r[0] for r in rows], [r[1].split() for r in rows]
 
     def counts(self) -> dict[str, int]:
         return {table: self.db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
@@ -159,13 +164,16 @@ class VersionWriter:
         parts = self._new[kind][0]
         return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
-    def check(self) -> None:
-        """Raise if SQLite and the vectors disagree on which chunks, sections and sentences exist."""
+    def check(self, bm25_chunk_ids: np.ndarray) -> None:
+        """Raise if SQLite, the vectors and the BM25 documents (``bm25_chunk_ids``) disagree on which chunks,
+        sections and sentences exist."""
         for kind, (table, _) in VECTORS.items():
             rows = {r[0] for r in self.db.execute(f"SELECT id FROM {table}")}
             ids = set(self.segments[kind].live_ids().tolist()) | set(self._pending_ids(kind).tolist())
             if rows != ids:
                 raise RuntimeError(f"{kind}: {len(rows - ids)} rows without vectors, {len(ids - rows)} vectors without rows")
+            if kind == "chunks" and rows != set(bm25_chunk_ids.tolist()):
+                raise RuntimeError(f"chunks: {len(rows)} rows but {len(bm25_chunk_ids)} BM25 documents")
 
     def close(self, number: int) -> dict[str, dict]:
         """Write the new vectors as segment ``number`` and close the database; returns the manifest's

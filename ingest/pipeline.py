@@ -16,9 +16,10 @@ from ingest.chunk import CHUNKER_VERSION, chunk_article
 from ingest.clean import clean
 from ingest.db import DB, VECTORS, VersionWriter, connect_readonly, published_vectors, section_text
 from ingest.encoder import Encoder
-from ingest.lexical import BM25_DIR, TOKENIZER, LexicalBuild, tokenize
+from ingest.lexical import BM25_DIR, TOKENIZER, tokenize
 from ingest.load import ROOT, Skip, load_paths
 from ingest.store import FORMAT_VERSION, SEGMENT_FORMATS, IndexStore, Version
+from ingest.terms import TermCounts
 from ingest.types import Article, text_hash
 
 
@@ -32,7 +33,6 @@ class Settings:
     max_bytes: int = 5_000_000
     keep_versions: int = 2
     encode_step: int = 256  # texts per encode call (and progress-bar step)
-    bm25_process_min_chunks: int = 20_000  # from this many chunks, BM25 is built in a second process
 
     def __post_init__(self) -> None:
         if self.target_tokens < 16:
@@ -133,6 +133,17 @@ def _carried_articles(live: Version, ids: list[str]) -> list[Article]:
         conn.close()
 
 
+def _term_counts(live: Version | None, rebuild: str | None, writer: VersionWriter, deleted: list[int],
+                 added: TermCounts) -> TermCounts:
+    """Term counts of every chunk of the build: the live version's, less ``deleted`` chunks, plus ``added``."""
+    if rebuild:
+        return added
+    base = TermCounts.load(live.path / BM25_DIR)
+    if base is None:  # a version written before the counts were kept: count its chunks' stored stems once
+        return TermCounts.from_tokens(*writer.chunk_stems())
+    return base.updated(deleted, added)
+
+
 def ingest(
     paths: list[Path], encoder: Encoder, settings: Settings = Settings(), *, strict: bool = False,
     progress: bool = False,
@@ -217,39 +228,34 @@ def _build(
         known = writer.reusable_vectors(wanted)
     else:
         known = published_vectors(live.path, live.manifest, wanted) if same_model else {kind: {} for kind in VECTORS}
-    writer.delete_articles(removed + updated)
+    deleted = writer.delete_articles(removed + updated)
     manifest_articles = {i: info for i, info in old.items() if i not in removed and not rebuild}
-    stems = iter(tokenize([c.embed_text for _, chunks, _, _ in prepared for c in chunks]))
+    stems = tokenize([c.embed_text for _, chunks, _, _ in prepared for c in chunks])
+    chunk_stems = iter(stems)
     rows = []
     for article, chunks, sentences, aliases in prepared:
-        rows.append(writer.add_article(article, chunks, sentences, aliases, [next(stems) for _ in chunks]))
+        rows.append(writer.add_article(article, chunks, sentences, aliases, [next(chunk_stems) for _ in chunks]))
         manifest_articles[article.id] = {"hash": article.content_hash, "path": article.path,
                                          "chunks": len(chunks), "sentences": len(sentences)}
+    new_terms = TermCounts.from_tokens([i for ids in rows for i in ids["chunks"]], stems)
     # One text needed as two kinds (a heading that is also a sentence) is encoded once.
     missing = sorted({text for kind, texts in needed.items() for digest, text in texts.items()
                       if digest not in known[kind]})
-    # The lexical index needs only the rows, so a large one is built in another process while encoding runs
-    # (and the model loads): editing one article of MedQuAD no longer waits for it afterwards.
-    writer.commit()
-    lexical = LexicalBuild(build / DB, build / BM25_DIR,
-                           background=bool(missing) and writer.counts()["chunks"] >= settings.bm25_process_min_chunks)
-    try:
-        encoded = dict(zip(missing, encode_texts(encoder, missing, step=settings.encode_step, progress=progress)))
-        for kind, texts in needed.items():
-            for digest, text in texts.items():
-                if digest not in known[kind]:
-                    known[kind][digest] = encoded[text]
-        for (article, chunks, sentences, _), ids in zip(prepared, rows):
-            texts = {"chunks": [c.embed_text for c in chunks],
-                     "sections": [section_text(article, c) for c in chunks],
-                     "sentences": [s.embed_text for s in sentences]}
-            for kind, items in texts.items():
-                if items:
-                    writer.add_vectors(kind, ids[kind], np.stack([known[kind][text_hash(t)] for t in items]))
-        writer.check()
-        lexical.wait()
-    finally:
-        lexical.stop()
+    encoded = dict(zip(missing, encode_texts(encoder, missing, step=settings.encode_step, progress=progress)))
+    for kind, texts in needed.items():
+        for digest, text in texts.items():
+            if digest not in known[kind]:
+                known[kind][digest] = encoded[text]
+    for (article, chunks, sentences, _), ids in zip(prepared, rows):
+        texts = {"chunks": [c.embed_text for c in chunks],
+                 "sections": [section_text(article, c) for c in chunks],
+                 "sentences": [s.embed_text for s in sentences]}
+        for kind, items in texts.items():
+            if items:
+                writer.add_vectors(kind, ids[kind], np.stack([known[kind][text_hash(t)] for t in items]))
+    terms = _term_counts(live, rebuild, writer, deleted, new_terms)
+    writer.check(terms.chunk_ids)
+    terms.save(build / BM25_DIR)
     counts = writer.counts()
     vectors = writer.close(number=int(store.next_name()[1:]))
     manifest = {
