@@ -183,11 +183,14 @@ def ingest(
             return Summary(added, updated, removed, unchanged, skipped, counts["articles"], counts["chunks"],
                            counts["sentences"], live.name, time.perf_counter() - started)
         build = store.begin()
+        writer = VersionWriter(build, base=None if rebuild else live.path,
+                               base_manifest=None if rebuild else live.manifest)
         try:
             version_name, counts, encoded = _build(
-                store, build, live, rebuild, encoder, settings, params, loaded, old, added, updated, removed, progress,
+                store, writer, live, rebuild, encoder, settings, params, loaded, old, added, updated, removed, progress,
             )
         except BaseException:
+            writer.wait()
             shutil.rmtree(build, ignore_errors=True)
             raise
         return Summary(added, updated, removed, unchanged, skipped, counts["articles"], counts["chunks"],
@@ -196,13 +199,12 @@ def ingest(
 
 
 def _build(
-    store: IndexStore, build: Path, live: Version | None, rebuild: str | None, encoder: Encoder, settings: Settings,
+    store: IndexStore, writer: VersionWriter, live: Version | None, rebuild: str | None, encoder: Encoder, settings: Settings,
     params: dict, loaded: dict[str, Article], old: dict[str, dict], added: list[str], updated: list[str],
     removed: list[str], progress: bool,
 ) -> tuple[str, dict, int]:
-    """Write the new version into ``build`` and publish it; returns (version, counts, texts encoded)."""
+    """Write the new version with ``writer`` and publish it; returns (version, counts, texts encoded)."""
     started = time.perf_counter()
-    writer = VersionWriter(build, base=None if rebuild else live.path, base_manifest=None if rebuild else live.manifest)
     if rebuild:
         keep_old = [i for i in old if i not in loaded and i not in removed]
         to_index = list(loaded.values()) + _carried_articles(live, keep_old)
@@ -221,13 +223,19 @@ def _build(
         for sentence in sentences:
             needed["sentences"][text_hash(sentence.embed_text)] = sentence.embed_text
     wanted = {kind: set(texts) for kind, texts in needed.items()}
-    # vectors are reused across a rebuild when the model is the same and they are stored as segments
-    same_model = (live is not None and live.manifest.get("model") == params["model"]
-                  and live.manifest.get("format_version") in SEGMENT_FORMATS)
-    if not rebuild:
-        known = writer.reusable_vectors(wanted)
-    else:
-        known = published_vectors(live.path, live.manifest, wanted) if same_model else {kind: {} for kind in VECTORS}
+    # vectors are reused from the live version (across a rebuild too, when the model is the same and they are
+    # stored as segments), read there while the writer copies its database
+    reusable = live is not None and (not rebuild or (live.manifest.get("model") == params["model"]
+                                                     and live.manifest.get("format_version") in SEGMENT_FORMATS))
+    known = published_vectors(live.path, live.manifest, wanted) if reusable else {kind: {} for kind in VECTORS}
+    # One text needed as two kinds (a heading that is also a sentence) is encoded once.
+    missing = sorted({text for kind, texts in needed.items() for digest, text in texts.items()
+                      if digest not in known[kind]})
+    encoded = dict(zip(missing, encode_texts(encoder, missing, step=settings.encode_step, progress=progress)))
+    for kind, texts in needed.items():
+        for digest, text in texts.items():
+            if digest not in known[kind]:
+                known[kind][digest] = encoded[text]
     deleted = writer.delete_articles(removed + updated)
     manifest_articles = {i: info for i, info in old.items() if i not in removed and not rebuild}
     stems = tokenize([c.embed_text for _, chunks, _, _ in prepared for c in chunks])
@@ -238,14 +246,6 @@ def _build(
         manifest_articles[article.id] = {"hash": article.content_hash, "path": article.path,
                                          "chunks": len(chunks), "sentences": len(sentences)}
     new_terms = TermCounts.from_tokens([i for ids in rows for i in ids["chunks"]], stems)
-    # One text needed as two kinds (a heading that is also a sentence) is encoded once.
-    missing = sorted({text for kind, texts in needed.items() for digest, text in texts.items()
-                      if digest not in known[kind]})
-    encoded = dict(zip(missing, encode_texts(encoder, missing, step=settings.encode_step, progress=progress)))
-    for kind, texts in needed.items():
-        for digest, text in texts.items():
-            if digest not in known[kind]:
-                known[kind][digest] = encoded[text]
     for (article, chunks, sentences, _), ids in zip(prepared, rows):
         texts = {"chunks": [c.embed_text for c in chunks],
                  "sections": [section_text(article, c) for c in chunks],
@@ -255,7 +255,7 @@ def _build(
                 writer.add_vectors(kind, ids[kind], np.stack([known[kind][text_hash(t)] for t in items]))
     terms = _term_counts(live, rebuild, writer, deleted, new_terms)
     writer.check(terms.chunk_ids)
-    terms.save(build / BM25_DIR)
+    terms.save(writer.path / BM25_DIR)
     counts = writer.counts()
     vectors = writer.close(number=int(store.next_name()[1:]))
     manifest = {
@@ -264,4 +264,4 @@ def _build(
         "vectors": vectors,
         "articles": dict(sorted(manifest_articles.items())),
     }
-    return store.publish(build, manifest), counts, len(missing)
+    return store.publish(writer.path, manifest), counts, len(missing)
