@@ -199,8 +199,8 @@ def ingest(
 
 
 def _build(
-    store: IndexStore, writer: VersionWriter, live: Version | None, rebuild: str | None, encoder: Encoder, settings: Settings,
-    params: dict, loaded: dict[str, Article], old: dict[str, dict], added: list[str], updated: list[str],
+    store: IndexStore, writer: VersionWriter, live: Version | None, rebuild: str | None, encoder: Encoder,
+    settings: Settings, params: dict, loaded: dict[str, Article], old: dict[str, dict], added: list[str], updated: list[str],
     removed: list[str], progress: bool,
 ) -> tuple[str, dict, int]:
     """Write the new version with ``writer`` and publish it; returns (version, counts, texts encoded)."""

@@ -38,11 +38,15 @@ def assert_same_index(saved: Path, tokens: list[list[str]]) -> None:
     for query in [[t] for t in vocabulary] + [q for q in (vocabulary[::3], vocabulary[1::2], vocabulary) if q]:
         np.testing.assert_array_equal(ours.get_scores(query), theirs.get_scores(query), err_msg=str(query))
     for term in vocabulary:  # the stored matrices, column by column
-        a, b = ours.vocab_dict[term], theirs.vocab_dict[term]
-        columns = [(r.scores["indices"][r.scores["indptr"][i]:r.scores["indptr"][i + 1]],
-                    r.scores["data"][r.scores["indptr"][i]:r.scores["indptr"][i + 1]]) for r, i in ((ours, a), (theirs, b))]
-        np.testing.assert_array_equal(columns[0][0], columns[1][0])
-        assert columns[0][1].tobytes() == columns[1][1].tobytes()
+        (rows, data), (their_rows, their_data) = (column(r, r.vocab_dict[term]) for r in (ours, theirs))
+        np.testing.assert_array_equal(rows, their_rows)
+        assert data.tobytes() == their_data.tobytes()
+
+
+def column(retriever: bm25s.BM25, i: int) -> tuple[np.ndarray, np.ndarray]:
+    """(document rows, scores) of column ``i`` of a bm25s score matrix."""
+    start, end = retriever.scores["indptr"][i], retriever.scores["indptr"][i + 1]
+    return retriever.scores["indices"][start:end], retriever.scores["data"][start:end]
 
 
 def test_scores_are_bm25s_scores(tmp_path):
