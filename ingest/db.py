@@ -108,10 +108,10 @@ class VersionWriter:
         self.path = path
         self._copy: Future | None = None
         if base is not None:
+            self.segments = {k: s.link_into(path) for k, s in open_segments(base, base_manifest or {}).items()}
             pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="copy-db")
             self._copy = pool.submit(copy_uncached, base / DB, path / DB)
             pool.shutdown(wait=False)
-            self.segments = {k: s.link_into(path) for k, s in open_segments(base, base_manifest or {}).items()}
         else:
             self.segments = {kind: Segments(path, kind) for kind in VECTORS}
         self._new: dict[str, tuple[list[np.ndarray], list[np.ndarray]]] = {kind: ([], []) for kind in VECTORS}

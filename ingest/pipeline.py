@@ -14,7 +14,7 @@ from tqdm import tqdm
 from ingest.aliases import mine_aliases
 from ingest.chunk import CHUNKER_VERSION, chunk_article
 from ingest.clean import clean
-from ingest.db import DB, VECTORS, VersionWriter, connect_readonly, published_vectors, section_text
+from ingest.db import VECTORS, VersionWriter, connect_readonly, published_vectors, section_text
 from ingest.encoder import Encoder
 from ingest.lexical import BM25_DIR, TOKENIZER, tokenize
 from ingest.load import ROOT, Skip, load_paths
@@ -183,14 +183,16 @@ def ingest(
             return Summary(added, updated, removed, unchanged, skipped, counts["articles"], counts["chunks"],
                            counts["sentences"], live.name, time.perf_counter() - started)
         build = store.begin()
-        writer = VersionWriter(build, base=None if rebuild else live.path,
-                               base_manifest=None if rebuild else live.manifest)
+        writer = None
         try:
+            writer = VersionWriter(build, base=None if rebuild else live.path,
+                                   base_manifest=None if rebuild else live.manifest)
             version_name, counts, encoded = _build(
                 store, writer, live, rebuild, encoder, settings, params, loaded, old, added, updated, removed, progress,
             )
         except BaseException:
-            writer.wait()
+            if writer is not None:
+                writer.wait()
             shutil.rmtree(build, ignore_errors=True)
             raise
         return Summary(added, updated, removed, unchanged, skipped, counts["articles"], counts["chunks"],
@@ -200,8 +202,8 @@ def ingest(
 
 def _build(
     store: IndexStore, writer: VersionWriter, live: Version | None, rebuild: str | None, encoder: Encoder,
-    settings: Settings, params: dict, loaded: dict[str, Article], old: dict[str, dict], added: list[str], updated: list[str],
-    removed: list[str], progress: bool,
+    settings: Settings, params: dict, loaded: dict[str, Article], old: dict[str, dict], added: list[str],
+    updated: list[str], removed: list[str], progress: bool,
 ) -> tuple[str, dict, int]:
     """Write the new version with ``writer`` and publish it; returns (version, counts, texts encoded)."""
     started = time.perf_counter()
