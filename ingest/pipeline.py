@@ -14,11 +14,12 @@ from tqdm import tqdm
 from ingest.aliases import mine_aliases
 from ingest.chunk import CHUNKER_VERSION, chunk_article
 from ingest.clean import clean
-from ingest.db import DB, VECTORS, VersionWriter, connect_readonly, published_vectors, section_text
+from ingest.db import VECTORS, VersionWriter, connect_readonly, published_vectors, section_text
 from ingest.encoder import Encoder
-from ingest.lexical import BM25_DIR, TOKENIZER, LexicalBuild, tokenize
+from ingest.lexical import BM25_DIR, TOKENIZER, tokenize
 from ingest.load import ROOT, Skip, load_paths
 from ingest.store import FORMAT_VERSION, SEGMENT_FORMATS, IndexStore, Version
+from ingest.terms import TermCounts
 from ingest.words import WordsUpdate, surface_words
 from ingest.types import Article, text_hash
 
@@ -33,7 +34,6 @@ class Settings:
     max_bytes: int = 5_000_000
     keep_versions: int = 2
     encode_step: int = 256  # texts per encode call (and progress-bar step)
-    bm25_process_min_chunks: int = 20_000  # from this many chunks, BM25 is built in a second process
 
     def __post_init__(self) -> None:
         if self.target_tokens < 16:
@@ -134,6 +134,17 @@ def _carried_articles(live: Version, ids: list[str]) -> list[Article]:
         conn.close()
 
 
+def _term_counts(live: Version | None, rebuild: str | None, writer: VersionWriter, deleted: list[int],
+                 added: TermCounts) -> TermCounts:
+    """Term counts of every chunk of the build: the live version's, less ``deleted`` chunks, plus ``added``."""
+    if rebuild:
+        return added
+    base = TermCounts.load(live.path / BM25_DIR)
+    if base is None:  # a version written before the counts were kept: count its chunks' stored stems once
+        return TermCounts.from_tokens(*writer.chunk_stems())
+    return base.updated(deleted, added)
+
+
 def ingest(
     paths: list[Path], encoder: Encoder, settings: Settings = Settings(), *, strict: bool = False,
     progress: bool = False,
@@ -173,11 +184,16 @@ def ingest(
             return Summary(added, updated, removed, unchanged, skipped, counts["articles"], counts["chunks"],
                            counts["sentences"], live.name, time.perf_counter() - started)
         build = store.begin()
+        writer = None
         try:
+            writer = VersionWriter(build, base=None if rebuild else live.path,
+                                   base_manifest=None if rebuild else live.manifest)
             version_name, counts, encoded = _build(
-                store, build, live, rebuild, encoder, settings, params, loaded, old, added, updated, removed, progress,
+                store, writer, live, rebuild, encoder, settings, params, loaded, old, added, updated, removed, progress,
             )
         except BaseException:
+            if writer is not None:
+                writer.wait()
             shutil.rmtree(build, ignore_errors=True)
             raise
         return Summary(added, updated, removed, unchanged, skipped, counts["articles"], counts["chunks"],
@@ -186,13 +202,12 @@ def ingest(
 
 
 def _build(
-    store: IndexStore, build: Path, live: Version | None, rebuild: str | None, encoder: Encoder, settings: Settings,
-    params: dict, loaded: dict[str, Article], old: dict[str, dict], added: list[str], updated: list[str],
-    removed: list[str], progress: bool,
+    store: IndexStore, writer: VersionWriter, live: Version | None, rebuild: str | None, encoder: Encoder,
+    settings: Settings, params: dict, loaded: dict[str, Article], old: dict[str, dict], added: list[str],
+    updated: list[str], removed: list[str], progress: bool,
 ) -> tuple[str, dict, int]:
-    """Write the new version into ``build`` and publish it; returns (version, counts, texts encoded)."""
+    """Write the new version with ``writer`` and publish it; returns (version, counts, texts encoded)."""
     started = time.perf_counter()
-    writer = VersionWriter(build, base=None if rebuild else live.path, base_manifest=None if rebuild else live.manifest)
     if rebuild:
         keep_old = [i for i in old if i not in loaded and i not in removed]
         to_index = list(loaded.values()) + _carried_articles(live, keep_old)
@@ -211,50 +226,43 @@ def _build(
         for sentence in sentences:
             needed["sentences"][text_hash(sentence.embed_text)] = sentence.embed_text
     wanted = {kind: set(texts) for kind, texts in needed.items()}
-    # vectors are reused across a rebuild when the model is the same and they are stored as segments
-    same_model = (live is not None and live.manifest.get("model") == params["model"]
-                  and live.manifest.get("format_version") in SEGMENT_FORMATS)
-    if not rebuild:
-        known = writer.reusable_vectors(wanted)
-    else:
-        known = published_vectors(live.path, live.manifest, wanted) if same_model else {kind: {} for kind in VECTORS}
-    writer.delete_articles(removed + updated)
-    manifest_articles = {i: info for i, info in old.items() if i not in removed and not rebuild}
-    stems = iter(tokenize([c.embed_text for _, chunks, _, _ in prepared for c in chunks]))
-    rows = []
-    for article, chunks, sentences, aliases in prepared:
-        rows.append(writer.add_article(article, chunks, sentences, aliases, [next(stems) for _ in chunks]))
-        manifest_articles[article.id] = {"hash": article.content_hash, "path": article.path,
-                                         "chunks": len(chunks), "sentences": len(sentences)}
+    # vectors are reused from the live version (across a rebuild too, when the model is the same and they are
+    # stored as segments), read there while the writer copies its database
+    reusable = live is not None and (not rebuild or (live.manifest.get("model") == params["model"]
+                                                     and live.manifest.get("format_version") in SEGMENT_FORMATS))
+    known = published_vectors(live.path, live.manifest, wanted) if reusable else {kind: {} for kind in VECTORS}
     # The words of the vocabulary that have no vector yet ("coffee" must find "caffeine" at query time).
     words = WordsUpdate(surface_words([c.embed_text for _, chunks, _, _ in prepared for c in chunks]),
-                        encoder.dimension, parent=live.path if same_model else None, complete=bool(rebuild))
+                        encoder.dimension, parent=live.path if reusable else None, complete=bool(rebuild))
     # One text needed as two kinds (a heading that is also a sentence, a one-word heading) is encoded once.
     missing = sorted({text for kind, texts in needed.items() for digest, text in texts.items()
                       if digest not in known[kind]} | set(words.missing))
-    # The lexical index needs only the rows, so a large one is built in another process while encoding runs
-    # (and the model loads): editing one article of MedQuAD no longer waits for it afterwards.
-    writer.commit()
-    lexical = LexicalBuild(build / DB, build / BM25_DIR,
-                           background=bool(missing) and writer.counts()["chunks"] >= settings.bm25_process_min_chunks)
-    try:
-        encoded = dict(zip(missing, encode_texts(encoder, missing, step=settings.encode_step, progress=progress)))
-        for kind, texts in needed.items():
-            for digest, text in texts.items():
-                if digest not in known[kind]:
-                    known[kind][digest] = encoded[text]
-        for (article, chunks, sentences, _), ids in zip(prepared, rows):
-            texts = {"chunks": [c.embed_text for c in chunks],
-                     "sections": [section_text(article, c) for c in chunks],
-                     "sentences": [s.embed_text for s in sentences]}
-            for kind, items in texts.items():
-                if items:
-                    writer.add_vectors(kind, ids[kind], np.stack([known[kind][text_hash(t)] for t in items]))
-        writer.check()
-        words.write(build, encoded)
-        lexical.wait()
-    finally:
-        lexical.stop()
+    encoded = dict(zip(missing, encode_texts(encoder, missing, step=settings.encode_step, progress=progress)))
+    for kind, texts in needed.items():
+        for digest, text in texts.items():
+            if digest not in known[kind]:
+                known[kind][digest] = encoded[text]
+    deleted = writer.delete_articles(removed + updated)
+    manifest_articles = {i: info for i, info in old.items() if i not in removed and not rebuild}
+    stems = tokenize([c.embed_text for _, chunks, _, _ in prepared for c in chunks])
+    chunk_stems = iter(stems)
+    rows = []
+    for article, chunks, sentences, aliases in prepared:
+        rows.append(writer.add_article(article, chunks, sentences, aliases, [next(chunk_stems) for _ in chunks]))
+        manifest_articles[article.id] = {"hash": article.content_hash, "path": article.path,
+                                         "chunks": len(chunks), "sentences": len(sentences)}
+    new_terms = TermCounts.from_tokens([i for ids in rows for i in ids["chunks"]], stems)
+    for (article, chunks, sentences, _), ids in zip(prepared, rows):
+        texts = {"chunks": [c.embed_text for c in chunks],
+                 "sections": [section_text(article, c) for c in chunks],
+                 "sentences": [s.embed_text for s in sentences]}
+        for kind, items in texts.items():
+            if items:
+                writer.add_vectors(kind, ids[kind], np.stack([known[kind][text_hash(t)] for t in items]))
+    terms = _term_counts(live, rebuild, writer, deleted, new_terms)
+    writer.check(terms.chunk_ids)
+    terms.save(writer.path / BM25_DIR)
+    words.write(writer.path, encoded)
     counts = writer.counts()
     vectors = writer.close(number=int(store.next_name()[1:]))
     manifest = {
@@ -263,4 +271,4 @@ def _build(
         "vectors": vectors,
         "articles": dict(sorted(manifest_articles.items())),
     }
-    return store.publish(build, manifest), counts, len(missing)
+    return store.publish(writer.path, manifest), counts, len(missing)

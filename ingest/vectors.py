@@ -3,8 +3,8 @@
 A version holds segments ``{kind}-{n}.npy`` (vectors, float32) with ``{kind}-{n}.ids.npy`` (their SQLite ids,
 ascending) and ``{kind}-deleted.npy`` (ids deleted since). A new version hard-links the segments it keeps and
 writes only what changed: editing one article of thousands writes a few kilobytes, not the whole matrix.
-Above ``ANN_MIN_ROWS`` vectors, ``{kind}-ann-{n}.ivf`` (a FAISS inverted-file index over some segments) serves
-searches; the segments written after it are searched exactly until the next ingest rebuilds it.
+Above ``ANN_MIN_ROWS`` vectors, ``{kind}-ann-{n}.ivf`` (a FAISS inverted-file index of 8-bit codes over some
+segments) serves searches; the segments written after it are searched exactly until the next ingest rebuilds it.
 
 IVF rather than HNSW, by measurement (see README, Performance): MedQuAD's 178k sentence vectors hold 49k exact
 duplicates (templated sentences), and HNSW (M=32, efConstruction=80) reached recall@10 0.83 at efSearch 96 and
@@ -141,7 +141,9 @@ class Segments:
         ids, vectors = self.live()
         quantizer = faiss.IndexFlatIP(vectors.shape[1])
         lists = min(IVF_LISTS, max(1, len(vectors) // 100))  # IVF_LISTS from 102,400 rows on
-        ivf = faiss.IndexIVFFlat(quantizer, vectors.shape[1], lists, faiss.METRIC_INNER_PRODUCT)
+        # 8-bit codes: a quarter of the memory a search scans (retrieval/dense.py ranks what it finds in float32)
+        ivf = faiss.IndexIVFScalarQuantizer(quantizer, vectors.shape[1], lists, faiss.ScalarQuantizer.QT_8bit_uniform,
+                                            faiss.METRIC_INNER_PRODUCT)
         sample = np.random.default_rng(0).choice(len(vectors), min(len(vectors), IVF_TRAIN_PER_LIST * lists),
                                                  replace=False)
         ivf.train(np.ascontiguousarray(vectors[np.sort(sample)]))

@@ -5,7 +5,9 @@ import bm25s
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.lexical import _stemmer, tokenize
+from bm25s.stopwords import STOPWORDS_EN
+
+from ingest.lexical import STOPWORDS, _stemmer, tokenize
 
 TEXTS = [
     "Muscle twitching, medically termed fasciculations, is common.",
@@ -17,6 +19,10 @@ TEXTS = [
 
 def reference(texts: list[str]) -> list[list[str]]:
     return bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False)
+
+
+def test_stop_words_are_bm25s_english_stop_words():
+    assert STOPWORDS == frozenset(STOPWORDS_EN)
 
 
 def test_tokens_are_bm25s_tokens():

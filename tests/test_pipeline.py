@@ -117,28 +117,47 @@ def test_vectors_are_the_encoders_vectors_of_the_embedded_text(indexed, settings
     assert np.allclose(np.stack([indexed.chunk_vectors[r["id"]] for r in rows]), expected)
 
 
-def test_bm25_built_in_a_second_process_is_the_same_index(corpus, settings, indexed, tmp_path):
-    from dataclasses import replace
+def bm25s_of_stored_stems(index_dir: Path):
+    """A fresh bm25s index of the live version's chunks, from the stems stored with each chunk."""
+    import bm25s
 
+    conn = connect_readonly(IndexStore(index_dir).live().path)
+    rows = conn.execute("SELECT id, stems FROM chunks ORDER BY id").fetchall()
+    conn.close()
+    retriever = bm25s.BM25()
+    retriever.index([r["stems"].split() for r in rows], show_progress=False)
+    return [r["id"] for r in rows], retriever
+
+
+def assert_bm25_is_a_fresh_bm25s_index(index_dir: Path) -> None:
     from retrieval import load_index
 
+    index = load_index(index_dir, FakeEncoder())
+    ids, fresh = bm25s_of_stored_stems(index_dir)
+    assert index.bm25_chunk_ids.tolist() == ids
+    assert sorted(index.vocabulary) == sorted(t for t in fresh.vocab_dict if t)
+    for words in [[t] for t in index.vocabulary] + [["spastic", "leg"], ["myelin", "nervous", "twitch"]]:
+        np.testing.assert_array_equal(index.bm25.get_scores(words), fresh.get_scores(words))
+
+
+def test_bm25_after_edits_is_a_fresh_bm25s_index_of_the_chunks(corpus, settings, indexed):
+    assert_bm25_is_a_fresh_bm25s_index(settings.index_dir)
     (corpus / "ms.md").write_text(MS_EDITED, encoding="utf-8")
-    inline = replace(settings, index_dir=tmp_path / "inline")
-    background = replace(settings, index_dir=tmp_path / "background", bm25_process_min_chunks=1)
-    for each in (inline, background):
-        ingest([corpus], FakeEncoder(), each)
-    a, b = load_index(inline.index_dir, FakeEncoder()), load_index(background.index_dir, FakeEncoder())
-    np.testing.assert_array_equal(a.bm25_chunk_ids, b.bm25_chunk_ids)
-    for words in (["twitch"], ["spastic", "leg"], ["myelin", "nervous"]):
-        np.testing.assert_array_equal(a.bm25.get_scores(words), b.bm25.get_scores(words))
+    (corpus / "als.txt").unlink()
+    (corpus / "new.txt").write_text("Zinc Facts\n\nZinc helps wounds heal and supports the immune system.\n",
+                                    encoding="utf-8")
+    ingest([corpus], FakeEncoder(), settings)
+    assert_bm25_is_a_fresh_bm25s_index(settings.index_dir)
 
 
-def test_a_failed_background_bm25_build_is_an_error_naming_it(tmp_path):
-    from ingest.lexical import LexicalBuild
+def test_a_version_without_term_counts_gets_them_from_its_stored_stems(corpus, settings, indexed):
+    from ingest.terms import COUNTS
 
-    build = LexicalBuild(tmp_path / "no-such.sqlite", tmp_path / "bm25", background=True)
-    with pytest.raises(RuntimeError, match="BM25 index failed"):
-        build.wait()
+    (IndexStore(settings.index_dir).live().path / "bm25" / COUNTS).unlink()  # as an index written before them
+    (corpus / "ms.md").write_text(MS_EDITED, encoding="utf-8")
+    ingest([corpus], FakeEncoder(), settings)
+    assert (IndexStore(settings.index_dir).live().path / "bm25" / COUNTS).is_file()
+    assert_bm25_is_a_fresh_bm25s_index(settings.index_dir)
 
 
 def test_unchanged_corpus_encodes_and_publishes_nothing(corpus, settings, indexed, fake_encoder):
@@ -334,7 +353,7 @@ import sys, time
 from pathlib import Path
 sys.path[:0] = [{str(ROOT)!r}, {str(TESTS)!r}]
 from conftest import FakeEncoder
-import ingest.lexical as lexical
+import ingest.terms as terms
 import ingest.pipeline as pipeline
 import ingest.store as store
 
@@ -361,7 +380,7 @@ class SlowEncoder(FakeEncoder):
         return super().encode(texts)
 
 
-lexical._build_and_save = pausing("bm25", lexical._build_and_save)
+terms.TermCounts.save = pausing("bm25", terms.TermCounts.save)
 store.fsync_tree = pausing("publish-fsync", store.fsync_tree)
 store.IndexStore._switch = pausing("publish-switch", store.IndexStore._switch)
 store.IndexStore._prune = pausing("publish-prune", store.IndexStore._prune)
