@@ -7,7 +7,8 @@ import numpy as np
 
 from retrieval.confidence import Calibration, confidence_features, load_calibration, missing_weight, missing_words
 from retrieval.extract import Candidate, chunk_units, extract_candidates, term_weights
-from retrieval.group import DUPLICATE_OVERLAP, DUPLICATE_SIMILARITY, Group, find_disagreement, group_duplicates
+from retrieval.group import (DUPLICATE_OVERLAP, DUPLICATE_SIMILARITY, Group, asks_whether, find_disagreement,
+                             group_duplicates)
 from retrieval.index import Index
 from retrieval.query import Query, check_question, parse_query, with_neighbours
 from retrieval.ranker import Ranker, load_ranker
@@ -21,6 +22,7 @@ class RetrievalSettings:
 
     depth: int = 30  # candidates taken from each ranking before fusion
     chunks: int = 10  # best chunks that extracts are drawn from
+    voting_chunks: int = 15  # on a yes/no question, spans of this many chunks may take a side in a disagreement
     per_chunk: int = 2  # spans taken from each of those chunks
     window: int = 2  # longest run of sentences scored as one span (a leaning first sentence adds one)
     use_sentences: bool = True  # add a sentence-level dense ranking to the fusion
@@ -127,6 +129,7 @@ class Retrieved:
     query: Query
     candidates: list[Candidate]
     groups: list[Group]
+    voters: list[Group]  # the groups that may take a side in a disagreement (more chunks than ``groups``)
     features: dict[str, float]  # "missing_weight" is 0 here until ``measure_missing`` measures it
     missing: list[str]  # question words the best span lacks (``missing_words``)
     question_vector: np.ndarray
@@ -141,13 +144,19 @@ def retrieve(question: str, index: Index, *, settings: RetrievalSettings = Retri
     """
     query, vectors = prepare_query(index, question, settings)
     ranking = _ranking(index, query, vectors, settings.depth, settings, article_ids)
-    units, by_chunk = chunk_units(index, ranking.fused, ranking.bm25, vectors, query, chunks=settings.chunks,
+    # A yes/no question may find the other side of a disagreement a little further down the ranking.
+    pool = max(settings.chunks, settings.voting_chunks) if asks_whether(query.text) else settings.chunks
+    units, by_chunk = chunk_units(index, ranking.fused, ranking.bm25, vectors, query, chunks=pool,
                                   window=settings.window)
-    candidates = extract_candidates(index, units, by_chunk, vectors, query, ranker or load_ranker(),
+    everything = extract_candidates(index, units, by_chunk, vectors, query, ranker or load_ranker(),
                                     per_chunk=settings.per_chunk)
-    groups = group_duplicates(candidates, similarity=settings.duplicate_similarity, overlap=settings.duplicate_overlap)
+    shown = {chunk for chunk, _ in ranking.fused[: settings.chunks]}
+    candidates = [c for c in everything if c.chunk_id in shown]
+    grouping = {"similarity": settings.duplicate_similarity, "overlap": settings.duplicate_overlap}
+    groups = group_duplicates(candidates, **grouping)
+    voters = group_duplicates(everything, **grouping) if len(everything) > len(candidates) else groups
     features = confidence_features(query, candidates, term_weights(index, query.terms))
-    return Retrieved(query, candidates, groups, features, missing_words(query, candidates), vectors.question)
+    return Retrieved(query, candidates, groups, voters, features, missing_words(query, candidates), vectors.question)
 
 
 def measure_missing(index: Index, retrieved: Retrieved, calibration: Calibration | None = None) -> dict[str, float]:
@@ -186,12 +195,15 @@ def answer(question: str, index: Index, *, k: int = 5, settings: RetrievalSettin
         related = [g for g in groups if g.head.similarity >= settings.related_min_similarity][:k]
         return Answer(text, (), True, round(confidence, 4), False, tuple(_extract(index, g) for g in related),
                       index.version)
-    sides = find_disagreement(text, groups, retrieved.query.terms, index.aliases, index.df,
+    sides = find_disagreement(text, retrieved.voters, retrieved.query.terms, index.aliases, index.df,
                               min_probability=settings.disagreement_min_probability)
     # both sides of a disagreement lead the answer, even when k is 1 (one side alone would mislead), the side the
     # ranker puts higher first
     if sides:
         sides = tuple(sorted(sides, key=lambda g: -g.head.score))
-    shown = [*sides, *(g for g in groups if g not in sides)][: max(k, 2)] if sides else groups[:k]
+        heads = {id(side.head) for side in sides}
+        shown = [*sides, *(g for g in groups if id(g.head) not in heads)][: max(k, 2)]
+    else:
+        shown = groups[:k]
     return Answer(text, tuple(_extract(index, g) for g in shown), False, round(confidence, 4), sides is not None,
                   (), index.version)

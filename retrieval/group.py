@@ -41,6 +41,9 @@ _ASKS_WHETHER = re.compile(
     r"\bhow (?:common|often|likely|rare|frequent|usual)\b|"
     r"^(?!.*\b(?:what|whats|why|how|when|where|which|who|whom|whose)\b)"
     r"(?!\s*(?:please\s+)?(?:tell|explain|describe|list|give|show|define)\b)", re.IGNORECASE)
+# "..., could it be MS?", "is the twitching from MS?": the question asks how what it tells relates to what it names.
+_ASKS_IDENTITY = re.compile(r"\b(?:could|can|might|may|would|will) (?:it|this|that|they|these) be\b|"
+                            r"\b(?:from|because of|due to|caused by|part of|linked to|related to)\b", re.IGNORECASE)
 # Qualifiers that turn a denial into "not on its own", which does not contradict "it is a symptom".
 _HEDGED = re.compile(r"\b(?:alone|by itself|on its own|in isolation|without other symptoms|isolated)\b",
                      re.IGNORECASE)
@@ -49,7 +52,7 @@ _RELATION_WORDS = frozenset(tokenize([
     "symptom symptoms sign signs common usual usually normal cause causes caused related relation link linked "
     "mean means indicate indicates serious bad part feature effect effects happen happens occur occurs "
     "frequent often rare typical early first type kind people person someone patients get gets getting have "
-    "has make makes start starts"])[0])
+    "has make makes start starts disease diseases condition itself else due result results from"])[0])
 
 
 @dataclass
@@ -116,6 +119,11 @@ def stance(text: str) -> int:
     return 1 if _AFFIRMS.search(text) else 0
 
 
+def asks_whether(question: str) -> bool:
+    """True for a question asking whether something is so (yes/no, how common): only these can be disagreed on."""
+    return bool(_ASKS_WHETHER.search(question))
+
+
 def _subjects(terms: list[str], aliases: AliasTable) -> list[list[tuple[str, ...]]]:
     """The subjects a question is about, each as the names (stem tuples) that count as naming it.
 
@@ -165,9 +173,14 @@ def find_disagreement(question: str, groups: list[Group], terms: list[str], alia
     read from its first sentence that names all the subjects and takes a side. When there is a disagreement,
     every group taking a side gets its ``stance`` set, so readers see which side each extract is on.
     """
-    if not _ASKS_WHETHER.search(question):
+    if not asks_whether(question):
         return None
     subjects = _subjects(terms, aliases)
+    # A question relating two things the articles define names for ("is that twitching from the MS?") is
+    # about those two, whatever else it tells ("my husband's arm"), when it asks how they relate.
+    named = [names for names in subjects if len(names) > 1]
+    if len(named) >= 2 and (any(term in _RELATION_WORDS for term in terms) or _ASKS_IDENTITY.search(question)):
+        subjects = named
     if len(subjects) < 2:  # a disagreement is about how two things relate ("twitching" and "MS")
         return None
     voting = [(g, side) for g in groups if g.head.probability >= min_probability and (side := _side(g.head.text, subjects, document_frequency))]

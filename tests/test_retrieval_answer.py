@@ -155,6 +155,24 @@ def test_flagged_disagreement_shows_both_sides_within_k(tmp_path):
     assert sorted(e.stance for e in result.extracts) == ["affirms", "denies"]
 
 
+NAMED = {
+    "defs.txt": ("Terms\n\nTremor, or shaking, is an involuntary movement of the hands or head.\n\n"
+                 "Peripheral neuropathy (PN) damages nerves.\n"),
+    "common.txt": "Tremor and PN\n\nTremor is a common symptom of PN.\n",
+    "rare.txt": "PN Facts\n\nTremor is rarely a symptom of peripheral neuropathy.\n",
+}
+
+
+@pytest.mark.parametrize("question, flagged", [
+    ("My grandad has tremor in his hands, could it be PN?", True),  # told context, asks how the two relate
+    ("Is the tremor in his hands from the PN?", True),
+    ("Does tremor help his hands with PN?", False),  # asks about something the sides do not speak to
+])
+def test_a_question_relating_two_named_things_is_about_them_whatever_else_it_tells(tmp_path, question, flagged):
+    index = load_index(build_fake_index(tmp_path, NAMED), FakeEncoder())
+    assert ask(question, index).disagreement is flagged
+
+
 @pytest.mark.parametrize("close, far", [("a common", "rarely a"), ("rarely a", "a common")])
 def test_the_side_the_ranker_puts_higher_leads_a_disagreement(tmp_path, close, far):
     articles = {

@@ -79,8 +79,14 @@ def test_no_extract_contains_boilerplate(answers):
     assert found == []
 
 
-def test_twitching_in_ms_shows_the_disagreement(index):
-    result = answer("Is twitching a common symptom of MS?", index)
+@pytest.mark.parametrize("question", [
+    "Is twitching a common symptom of MS?", "Is muscle twitching a sign of MS?", "Is muscle twitching common in MS?",
+    "Do people with MS get muscle twitches?", "does ms cause twitching", "are fasciculations a symptom of MS",
+    "my legs twitch, could it be MS?", "I have MS, are my twitches from the MS?", "twitching MS",
+    "How common is twitching in multiple sclerosis?",
+])
+def test_twitching_in_ms_shows_the_disagreement(index, question):
+    result = answer(question, index)
     assert not result.abstained and result.disagreement
     assert {e.stance for e in result.extracts} >= {"affirms", "denies"}
 
