@@ -19,12 +19,17 @@ from retrieval.extract import Candidate
 from retrieval.query import Query
 
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
-FEATURES = ("probability", "similarity", "unknown", "missing_quantity", "missing_weight")
+FEATURES = ("probability", "similarity", "unknown", "unknown_rare", "missing_quantity", "missing_weight")
 MAX_MISSING_WORDS = 4  # words of the question weighed for being missing from the answer (one encoder batch)
 _ASKS_AMOUNT = re.compile(r"\b(?:how\s+(?:much|many)|dose|dosage|doses|mg|milligrams?|mcg|iu|units?\s+of)\b",
                           re.IGNORECASE)
-_AMOUNT = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|twice|once|half|dozen|"
-                     r"hundred|thousand|percent)\b", re.IGNORECASE)
+# An amount answers "how much/many": a number with what it counts ("90%", "two to five years", "a few days",
+# "400 mg"), not any digit ("vitamin B12").
+_NUMBER = (r"(?:\d+(?:[.,]\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|twice|once|half|dozen|hundred|"
+           r"thousand|few|several|many)")
+_AMOUNT = re.compile(rf"\b{_NUMBER}(?:\s*(?:-|to|or)\s*{_NUMBER})?\s*(?:%|percent\b|mg\b|milligrams?\b|grams?\b|"
+                     r"g\b|mcg\b|iu\b|units?\b|ml\b|times\b|hours?\b|days?\b|weeks?\b|months?\b|years?\b|"
+                     r"people\b|patients\b|cases\b|in \d+\b|out of\b|per\b|a day\b)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -86,22 +91,27 @@ def missing_weight(encoder: Encoder, question: str, question_vector: np.ndarray,
 
 def confidence_features(query: Query, candidates: list[Candidate], weights: dict[str, float]) -> dict[str, float]:
     """The features of an answer: the ranker's best probability, best similarity, weighted share of terms the
-    corpus does not use, whether an amount was asked for and the best span has none, and "missing_weight" at 0
-    (it takes another encoder call: ``retrieval.answer.measure_missing`` measures it when it matters).
+    corpus does not use (and of those the model does not know either), whether an amount was asked for and the
+    best span has none, and "missing_weight" at 0 (it takes another encoder call:
+    ``retrieval.answer.measure_missing`` measures it when it matters).
 
-    ``weights`` are the IDF weights of the query's known terms; an unknown term weighs as the rarest term.
+    ``weights`` are the IDF weights of the query's known terms; an unknown term weighs as the rarest term, and
+    counts as unknown as far as it is from the closest word the corpus uses (``Query.neighbours``).
     """
     rarest = max(weights.values(), default=1.0)
     total = sum(weights.values()) + rarest * len(query.unknown)
-    # a word the corpus lacks counts as unknown as far as it is from the closest word the corpus uses
-    strangeness = sum(1.0 - query.neighbours.get(stem, ("", 0.0))[1] for stem in query.unknown)
-    unknown = 1.0 if total == 0 else rarest * strangeness / total
+
+    def strangeness(stems: list[str]) -> float:
+        return 1.0 if total == 0 else rarest * sum(1.0 - query.neighbours.get(s, ("", 0.0))[1] for s in stems) / total
+
     top = candidates[:3]
     asks_amount = bool(_ASKS_AMOUNT.search(query.text))
     return {
         "probability": max((c.probability for c in top), default=0.0),
         "similarity": max((c.similarity for c in top), default=0.0),
-        "unknown": unknown,
+        "unknown": strangeness(query.unknown),
+        # of those, the words the model does not know either: a named drug or a thing of another field
+        "unknown_rare": strangeness(query.rare),
         "missing_quantity": float(asks_amount and not any(_AMOUNT.search(c.text) for c in top[:1])),
         "missing_weight": 0.0,
     }

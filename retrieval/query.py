@@ -23,7 +23,9 @@ _FILLER = frozenset(STOPWORDS_EN) | frozenset(
     "hi hello hey tell know anything something thing things really also bit lot lots ok okay yes much many "
     "mean means like just still even ever very too so some any all about up down from out over than then now "
     "there here again other else same one ones someone anyone everyone somebody anybody havent haven dont don "
-    "doesnt isnt arent cant wont ive youre whats thats".split())
+    "doesnt isnt arent cant wont ive youre whats thats "
+    # texting shorthand
+    "u ur ppl alot lot abt bc cuz coz pls plz thx ty tho rn idk imo btw yr yrs".split())
 _WORD = re.compile(r"(?u)\b\w\w+\b")
 _ENGLISH = frozenset("the a an is are of to and in it that for with on my can what how why does do i you".split())
 _FOREIGN = frozenset(
@@ -50,6 +52,7 @@ class Query:
     written: dict[str, str] = field(default_factory=dict)  # each term and unknown stem as the user wrote it
     # unknown stem -> (stem of the closest corpus word, cosine), for those close enough to search for
     neighbours: dict[str, tuple[str, float]] = field(default_factory=dict)
+    rare: list[str] = field(default_factory=list)  # unknown stems that are not even words of the model's vocabulary
     # (alias stems, stems of the question's name it stands for): a span with the alias covers the name
     equivalents: list[tuple[tuple[str, ...], tuple[str, ...]]] = field(default_factory=list)
 
@@ -140,6 +143,7 @@ def parse_query(text: str, vocabulary: dict[str, int], df: np.ndarray, aliases,
     terms: list[str] = []
     words: list[str] = []
     unknown: list[str] = []
+    rare: list[str] = []
     written: dict[str, str] = {}
     for word in _WORD.findall(text.lower()):
         if word in _FILLER or word.isdigit():
@@ -152,6 +156,8 @@ def parse_query(text: str, vocabulary: dict[str, int], df: np.ndarray, aliases,
             if corrected is None:
                 if stem not in unknown:
                     unknown.append(stem)
+                    if not common:  # a drug, a brand, a word of another field: "gabapentin", "sourdough"
+                        rare.append(stem)
                 continue
             stem = corrected
             written.setdefault(stem, word)
@@ -167,4 +173,4 @@ def parse_query(text: str, vocabulary: dict[str, int], df: np.ndarray, aliases,
     topic = [w for w, yes in zip(words, is_topic) if yes]
     focus = [t for t, yes in zip(terms, is_topic) if not yes]
     return Query(text, terms, unknown, expanded, aliases.names(terms, document_frequency), topic, focus, written,
-                 equivalents=aliases.equivalents(terms, document_frequency))
+                 rare=rare, equivalents=aliases.equivalents(terms, document_frequency))

@@ -284,24 +284,24 @@ def features(**values: float) -> dict[str, float]:
 
 
 def test_confidence_is_the_logistic_of_weighted_features():
-    calibration = Calibration((1.0, 2.0, -1.0, 0.0, 0.0), bias=-1.0, threshold=0.5)
+    calibration = Calibration((1.0, 2.0, -1.0, 0.0, 0.0, 0.0), bias=-1.0, threshold=0.5)
     assert calibration.confidence(features()) == pytest.approx(1 / (1 + np.e))
     # z = -1 + 1 * ln 3 + 2 * 0.5 - 1 * 0 = ln 3  ->  3 / 4
     assert calibration.confidence(features(probability=np.log(3), similarity=0.5)) == pytest.approx(0.75)
 
 
 def test_confidence_does_not_overflow():
-    calibration = Calibration((1e6, 0.0, 0.0, 0.0, 0.0), bias=0.0, threshold=0.5)
+    calibration = Calibration((1e6, 0.0, 0.0, 0.0, 0.0, 0.0), bias=0.0, threshold=0.5)
     assert calibration.confidence(features(probability=1.0)) == pytest.approx(1.0)
     assert calibration.confidence(features(probability=-1.0)) == pytest.approx(0.0)
 
 
 def test_undecided_when_a_feature_range_straddles_the_threshold():
-    calibration = Calibration((0.0, 0.0, 0.0, 0.0, -2.0), bias=1.0, threshold=0.5)
+    calibration = Calibration((0.0, 0.0, 0.0, 0.0, 0.0, -2.0), bias=1.0, threshold=0.5)
     assert calibration.undecided(features(), "missing_weight", 0.0, 1.0)  # z runs from 1 down to -1
     assert not calibration.undecided(features(), "missing_weight", 0.0, 0.4)  # z stays above 0
-    assert not Calibration((0.0, 0.0, 0.0, 0.0, -2.0), 3.0, 0.5).undecided(features(), "missing_weight", 0.0, 1.0)
-    assert not Calibration((0.0, 0.0, 0.0, 0.0, -2.0), -1.0, 0.5).undecided(features(), "missing_weight", 0.0, 1.0)
+    assert not Calibration((0.0, 0.0, 0.0, 0.0, 0.0, -2.0), 3.0, 0.5).undecided(features(), "missing_weight", 0.0, 1.0)
+    assert not Calibration((0.0, 0.0, 0.0, 0.0, 0.0, -2.0), -1.0, 0.5).undecided(features(), "missing_weight", 0.0, 1.0)
 
 
 def test_calibration_saves_and_loads(tmp_path):
@@ -374,3 +374,39 @@ def test_spelling_correction_prefers_the_closest_then_the_most_frequent_stem_wha
         assert _correct("spasticti", vocabulary, frequency) == "spastic"  # two edits each: the frequent one
         assert _correct("thyriod", vocabulary, frequency) == "thyroid"  # a swap of neighbours is one edit
     assert _correct("twi", ["twitch"], frequency) is None  # too short to guess
+
+
+def test_an_amount_is_a_number_with_what_it_counts_not_any_digit():
+    from retrieval.confidence import _AMOUNT
+
+    for text in ["Take 400 mg a day.", "It affects up to 90% of people.", "Survival is two to five years.",
+                 "It won't last more than a few days.", "one in 10 people"]:
+        assert _AMOUNT.search(text), text
+    for text in ["Lack of vitamin B12 and magnesium.", "One common symptom of ALS is twitching."]:
+        assert not _AMOUNT.search(text), text
+
+
+def test_a_word_neither_the_corpus_nor_the_model_knows_is_rare():
+    from retrieval.aliases import AliasTable
+    from retrieval.confidence import confidence_features
+    from retrieval.query import parse_query
+
+    vocabulary = {"twitch": 0, "muscl": 1}
+    known = {"help", "does", "with", "while", "pregnant"}.__contains__
+    query = parse_query("does gabapentin help with muscle twitching", vocabulary, np.array([1, 1]),
+                        AliasTable.from_rows([]), known)
+    assert query.unknown == ["gabapentin", "help"] and query.rare == ["gabapentin"]
+    plain = parse_query("does help with muscle twitching while pregnant", vocabulary, np.array([1, 1]),
+                        AliasTable.from_rows([]), known)
+    assert plain.rare == []
+    features = confidence_features(query, [], {"twitch": 1.0, "muscl": 1.0})
+    assert features["unknown_rare"] == pytest.approx(features["unknown"] / 2)
+
+
+def test_texting_shorthand_is_not_a_topic_word():
+    from retrieval.aliases import AliasTable
+    from retrieval.query import parse_query
+
+    query = parse_query("do ppl with ms get twitches alot", {"ms": 0, "twitch": 1}, np.array([1, 1]),
+                        AliasTable.from_rows([]), lambda word: True)
+    assert query.terms == ["ms", "twitch"] and query.unknown == []
