@@ -84,28 +84,41 @@ class WordsUpdate:
 
     ``complete``: ``words`` holds every stem of the new version (a rebuild), so the parent's other stems are
     dropped. Otherwise they are kept: an edit sees only the words of the articles it changed, and a stem no
-    article uses any more is left out when an index loads (``WordVectors.restricted_to``).
+    article uses any more is left out when an index loads (``WordVectors.restricted_to``). The parent's vectors
+    are read only when a new file is written: an edit that brings no new word links the parent's file.
     """
 
     def __init__(self, words: dict[str, str], dimension: int, *, parent: Path | None = None,
                  complete: bool = False) -> None:
-        self.parent = parent
-        old = WordVectors.load(parent, dimension) if parent is not None else WordVectors.empty(dimension)
+        self.source = Path(parent) / WORDS_FILE if parent is not None else None
+        if self.source is not None and self.source.is_file():
+            with np.load(self.source, allow_pickle=False) as data:
+                stems, written = data["stems"].tolist(), data["words"].tolist()
+        else:
+            self.source, stems, written = None, [], []
         self.dimension = dimension
-        self.dropped = complete and any(s not in words for s in old.stems)
-        self.kept = {s: (w, v) for s, w, v in zip(old.stems, old.words, old.vectors) if not complete or s in words}
-        self.new = {s: w for s, w in words.items() if s not in self.kept}
-        known = {w for w, _ in self.kept.values()}
-        self.missing = sorted({w for w in self.new.values() if w not in known})
+        self.rows = [i for i, stem in enumerate(stems) if not complete or stem in words]  # the parent's rows kept
+        self.dropped = len(self.rows) < len(stems)
+        self.stems = [stems[i] for i in self.rows]
+        self.words = [written[i] for i in self.rows]
+        kept = set(self.stems)
+        self.new = {stem: word for stem, word in sorted(words.items()) if stem not in kept}
+        known = set(self.words)
+        self.missing = sorted({word for word in self.new.values() if word not in known})
 
     def write(self, build: Path, encoded: dict[str, np.ndarray]) -> None:
-        """Save the word vectors into version directory ``build``; ``encoded`` holds a vector for each ``missing`` word."""
+        """Save the word vectors into version directory ``build``; ``encoded`` holds a vector for each ``missing``
+        word."""
         target = Path(build) / WORDS_FILE
-        if not self.new and not self.dropped and self.parent is not None and (self.parent / WORDS_FILE).is_file():
-            os.link(self.parent / WORDS_FILE, target)  # nothing changed: share the parent's file
+        if self.source is not None and not self.new and not self.dropped:
+            os.link(self.source, target)  # nothing changed: share the parent's file
             return
-        by_word = {w: v for w, v in self.kept.values()} | {w: encoded[w] for w in self.missing}
-        stems = sorted(self.kept) + sorted(self.new)
-        written = [self.kept[s][0] if s in self.kept else self.new[s] for s in stems]
-        vectors = np.stack([by_word[w] for w in written]) if stems else np.zeros((0, self.dimension), np.float32)
-        WordVectors(tuple(stems), tuple(written), vectors.astype(np.float32)).save(target)
+        kept = np.zeros((0, self.dimension), dtype=np.float16)
+        if self.source is not None:
+            with np.load(self.source, allow_pickle=False) as data:
+                kept = data["vectors"][self.rows]
+        row_of = {word: row for row, word in enumerate(self.words)}
+        added = [kept[row_of[w]] if w in row_of else np.asarray(encoded[w], dtype=np.float16) for w in self.new.values()]
+        vectors = np.vstack([kept, *added]) if added else kept
+        WordVectors(tuple(self.stems) + tuple(self.new), tuple(self.words) + tuple(self.new.values()),
+                    vectors).save(target)
