@@ -56,6 +56,24 @@ def ranker_rows(index: Index, questions: list[Question], settings: RetrievalSett
     return grouped
 
 
+def top1(weights: np.ndarray, grouped: list[tuple[np.ndarray, np.ndarray]]) -> float:
+    """Share of questions whose highest-scoring span holds a gold phrase."""
+    return float(np.mean([bool(labels[np.argmax(rows @ weights)]) for rows, labels in grouped]))
+
+
+def cross_validated_top1(grouped: list[tuple[np.ndarray, np.ndarray]], l2: float, *, folds: int = 5,
+                         shuffles: int = 3) -> float:
+    """Top-1 of the listwise ranker on held-out folds of the questions, averaged over seeded shuffles."""
+    scores = []
+    for seed in range(shuffles):
+        order = np.random.default_rng(seed).permutation(len(grouped))
+        for fold in range(folds):
+            held = set(order[fold::folds].tolist())
+            weights = fit_listwise([g for i, g in enumerate(grouped) if i not in held], l2=l2)
+            scores.append(top1(weights, [grouped[i] for i in sorted(held)]) * len(held))
+    return sum(scores) / (shuffles * len(grouped))
+
+
 def choose_threshold(confidences: np.ndarray, answerable: np.ndarray, max_false: int) -> float:
     """The threshold abstaining on the most unanswerable questions with at most ``max_false`` false
     abstentions; midway between the confidences on either side of it."""
@@ -74,7 +92,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m evaluation.fit", description=__doc__.split("\n")[0])
     parser.add_argument("--index", type=Path, default=ROOT / "index")
     parser.add_argument("--questions", type=Path, default=QUESTIONS)
-    parser.add_argument("--l2-ranker", type=float, default=1.0, help="ridge penalty of the ranker (default 1.0)")
+    parser.add_argument("--l2-ranker", type=float, default=0.03,
+                        help="ridge penalty of the ranker (default 0.03, chosen with --cv)")
+    parser.add_argument("--cv", type=float, nargs="+", metavar="L2",
+                        help="only report the ranker's 5-fold cross-validated top-1 on dev for these penalties")
     parser.add_argument("--l2-calibration", type=float, default=0.3,
                         help="ridge penalty of the calibration (default 0.3)")
     parser.add_argument("--max-false-rate", type=float, default=0.02,
@@ -85,6 +106,11 @@ def main(argv: list[str] | None = None) -> int:
     dev = select_split(read_questions(args.questions), "dev")
     settings = RetrievalSettings()
     grouped = ranker_rows(index, dev, settings)
+    if args.cv:
+        for l2 in args.cv:
+            print(f"L2 {l2}: 5-fold cross-validated top-1 {cross_validated_top1(grouped, l2):.3f} "
+                  f"({len(grouped)} answerable dev questions with candidates, 3 shuffles)")
+        return 0
     weights = fit_listwise(grouped, l2=args.l2_ranker)
     x = np.vstack([rows for rows, _ in grouped])
     y = np.concatenate([labels for _, labels in grouped])

@@ -17,7 +17,7 @@ from ingest.types import Article, Block, Chunk, Sentence
 TokenCounter = Callable[[list[str]], list[int]]
 """Counts word pieces of each text, special tokens included (what the encoder would see)."""
 
-CHUNKER_VERSION = 8  # bump when chunking rules change: indexes built with another version are rebuilt
+CHUNKER_VERSION = 9  # bump when chunking rules change: indexes built with another version are rebuilt
 # Abbreviations after which blingfire wrongly ends a sentence ("Dr. Smith", "e.g. caffeine").
 _ABBREVIATION = re.compile(r"(?:\b(?:Dr|Mr|Mrs|Ms|Prof|St|Sr|Jr|vs|approx|Fig|No|Vol|Ref)|\be\.g|\bi\.e)\.$")
 _LEADING_JUNK = re.compile(r"^[\s\-–•*·▪◦‣●○■]+")
@@ -245,9 +245,11 @@ def _emit(
         return first + _emit(article, section, context, group[half:], count, max_tokens, ordinal + len(first), sentences)
     if n_tokens > max_tokens:
         raise ValueError(f"chunk of {article.id!r} at {start}:{end} has {n_tokens} word pieces > {max_tokens}")
+    prefix = f"{section}: " if section else ""
     for piece in group:
+        plain = piece.embed_text[len(prefix):] if prefix and piece.embed_text.startswith(prefix) else piece.embed_text
         sentences.append(Sentence(
             article.id, ordinal, text[piece.start:piece.end], piece.start, piece.end, piece.role, piece.list_group,
-            piece.embed_text,
+            piece.embed_text, plain,
         ))
     return [Chunk(article.id, ordinal, text[start:end], start, end, section, embed, n_tokens)]

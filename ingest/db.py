@@ -28,6 +28,7 @@ VECTORS = {
     "chunks": ("chunks", "embed_hash"),
     "sentences": ("sentences", "embed_hash"),
     "sections": ("chunks", "section_hash"),
+    "plain": ("sentences", "plain_hash"),  # the sentence without its heading (same id as the sentence)
 }
 
 SCHEMA = """
@@ -45,10 +46,11 @@ CREATE INDEX chunks_section_hash ON chunks(section_hash);
 CREATE TABLE sentences (
     id INTEGER PRIMARY KEY AUTOINCREMENT, chunk_id INTEGER NOT NULL, article_id TEXT NOT NULL,
     start INTEGER NOT NULL, "end" INTEGER NOT NULL, text TEXT NOT NULL, role TEXT NOT NULL, list_group INTEGER,
-    embed_hash TEXT NOT NULL);
+    embed_hash TEXT NOT NULL, plain_hash TEXT NOT NULL);
 CREATE INDEX sentences_chunk ON sentences(chunk_id);
 CREATE INDEX sentences_article ON sentences(article_id);
 CREATE INDEX sentences_hash ON sentences(embed_hash);
+CREATE INDEX sentences_plain_hash ON sentences(plain_hash);
 CREATE TABLE aliases (
     term TEXT NOT NULL, alias TEXT NOT NULL, article_id TEXT NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL);
 CREATE INDEX aliases_article ON aliases(article_id);
@@ -174,17 +176,17 @@ class VersionWriter:
         sentence_ids = []
         for sentence in sentences:
             cursor = self.db.execute(
-                'INSERT INTO sentences (chunk_id, article_id, start, "end", text, role, list_group, embed_hash) '
-                "VALUES (?,?,?,?,?,?,?,?)",
+                'INSERT INTO sentences (chunk_id, article_id, start, "end", text, role, list_group, embed_hash, '
+                "plain_hash) VALUES (?,?,?,?,?,?,?,?,?)",
                 (chunk_ids[sentence.chunk_ordinal], article.id, sentence.start, sentence.end, sentence.text,
-                 sentence.role, sentence.list_group, text_hash(sentence.embed_text)),
+                 sentence.role, sentence.list_group, text_hash(sentence.embed_text), text_hash(sentence.plain_text)),
             )
             sentence_ids.append(cursor.lastrowid)
         self.db.executemany(
             'INSERT INTO aliases (term, alias, article_id, start, "end") VALUES (?,?,?,?,?)',
             [(a.term, a.alias, a.article_id, a.start, a.end) for a in aliases],
         )
-        return {"chunks": chunk_ids, "sections": chunk_ids, "sentences": sentence_ids}
+        return {"chunks": chunk_ids, "sections": chunk_ids, "sentences": sentence_ids, "plain": sentence_ids}
 
     def add_vectors(self, kind: str, ids: list[int], vectors: np.ndarray) -> None:
         """The vectors of rows added by ``add_article`` (``check`` verifies none is missing)."""
@@ -254,10 +256,17 @@ def vectors_by_hash(conn: sqlite3.Connection, segments: Segments, kind: str, has
 
 
 def published_vectors(path: Path, manifest: dict, hashes: dict[str, set[str]]) -> dict[str, dict[str, np.ndarray]]:
-    """``vectors_by_hash`` on a published version, for ``{kind: hashes}``."""
+    """``vectors_by_hash`` on a published version, for ``{kind: hashes}``. A text's vector does not depend on its
+    kind, so a hash is looked up under every kind the version has (a version from before a kind existed still
+    gives what its other kinds hold: a sentence without a heading is its own plain text)."""
     conn = connect_readonly(path)
     try:
         segments = open_segments(path, manifest)
-        return {kind: vectors_by_hash(conn, segments[kind], kind, wanted) for kind, wanted in hashes.items()}
+        everything = set().union(*hashes.values()) if hashes else set()
+        found: dict[str, np.ndarray] = {}
+        for kind in VECTORS:
+            if kind in manifest.get("vectors", {}) and (still := everything - set(found)):
+                found.update(vectors_by_hash(conn, segments[kind], kind, still))
+        return {kind: {h: found[h] for h in wanted if h in found} for kind, wanted in hashes.items()}
     finally:
         conn.close()

@@ -225,6 +225,7 @@ def _build(
             needed["sections"][text_hash(section_text(article, chunk))] = section_text(article, chunk)
         for sentence in sentences:
             needed["sentences"][text_hash(sentence.embed_text)] = sentence.embed_text
+            needed["plain"][text_hash(sentence.plain_text)] = sentence.plain_text
     wanted = {kind: set(texts) for kind, texts in needed.items()}
     # vectors are reused from the live version (across a rebuild too, when the model is the same and they are
     # stored as segments), read there while the writer copies its database
@@ -255,7 +256,8 @@ def _build(
     for (article, chunks, sentences, _), ids in zip(prepared, rows):
         texts = {"chunks": [c.embed_text for c in chunks],
                  "sections": [section_text(article, c) for c in chunks],
-                 "sentences": [s.embed_text for s in sentences]}
+                 "sentences": [s.embed_text for s in sentences],
+                 "plain": [s.plain_text for s in sentences]}
         for kind, items in texts.items():
             if items:
                 writer.add_vectors(kind, ids[kind], np.stack([known[kind][text_hash(t)] for t in items]))

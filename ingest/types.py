@@ -52,7 +52,8 @@ class Sentence:
     end: int
     role: str  # "text" | "lead" (a line introducing a list) | "item" (a list item)
     list_group: int | None  # lead-in and items of one list share a number
-    embed_text: str  # what the encoder sees: the item with its lead-in, else the sentence
+    embed_text: str  # what the encoder sees: the item with its lead-in, else the sentence, under its heading
+    plain_text: str = ""  # the same without the heading: the sentence judged on its own words
 
 
 @dataclass(frozen=True)

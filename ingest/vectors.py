@@ -24,6 +24,7 @@ ANN_MIN_ROWS = 100_000  # from here on an exact search costs over 10 ms a query 
 ANN_STALE_SHARE = 0.1  # rebuild the ANN index once this share of rows is new or deleted since it was built
 IVF_LISTS, IVF_PROBES = 1024, 128  # recall@10 0.955 on MedQuAD sentences, 0.98 on 1M text-like vectors
 IVF_TRAIN_PER_LIST = 50  # k-means trains on at most this many vectors per list (a fixed, seeded sample)
+LOOKUP_ONLY = ("sections", "plain")  # kinds read by id, never searched: no ANN index
 MAX_SEGMENTS = 16  # more than this, or a quarter of rows deleted, and the segments are merged into one
 
 
@@ -129,7 +130,7 @@ class Segments:
 
     def _refresh_ann(self, number: int) -> None:
         rows = self.rows()
-        if rows < ANN_MIN_ROWS:
+        if rows < ANN_MIN_ROWS or self.kind in LOOKUP_ONLY:
             self._drop_ann()
             return
         if self.ann:

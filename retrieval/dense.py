@@ -10,6 +10,20 @@ EXACT_FILTER_MAX = 50_000  # a filter allowing at most this many ids is searched
 RESCORED = 2  # a search takes k * RESCORED candidates from the 8-bit codes, then ranks them in float32
 
 
+class VectorTable:
+    """The live vectors of one kind, read by id and never searched (``ingest.vectors.LOOKUP_ONLY``)."""
+
+    def __init__(self, segments: Segments, dimension: int) -> None:
+        self.ids, vectors = segments.live()
+        self.vectors = np.ascontiguousarray(vectors if len(self.ids) else np.zeros((0, dimension)), dtype=np.float32)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def rows(self, items: list[int]) -> np.ndarray:
+        return np.searchsorted(self.ids, np.asarray(items, dtype=np.int64))
+
+
 class DenseIndex:
     """The live vectors of one kind, searchable by inner product (cosine: the vectors are unit length).
 

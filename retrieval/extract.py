@@ -130,6 +130,10 @@ def chunk_units(index: Index, chunk_ranking: list[tuple[int, float]], bm25: dict
             continue
         sentence_vectors = index.sentence_vectors_for([s.id for s in sentences])
         similarity = (sentence_vectors @ queries.T).max(axis=1)
+        # the same sentences without their heading: under a heading that matches the question, every sentence
+        # looks like an answer, and only their own words tell which one is
+        plain_vectors = index.plain_vectors_for([s.id for s in sentences])
+        plain_similarity = (plain_vectors @ queries.T).max(axis=1)
         chunk_similarity = float((index.chunk_vector(chunk_id) @ search.T).max())
         section = float((index.section_vector(chunk_id) @ queries.T).max())
         tokens = tokenize([s.text for s in sentences])
@@ -144,6 +148,9 @@ def chunk_units(index: Index, chunk_ranking: list[tuple[int, float]], bm25: dict
         per_span = (span_vectors @ queries.T).max(axis=1)
         focus = (per_span - span_vectors @ topic).tolist() if topic is not None else None
         span_similarities = per_span.tolist()
+        plain_summed = members @ plain_vectors
+        plain_spans = ((plain_summed @ queries.T).max(axis=1)
+                       / np.maximum(np.linalg.norm(plain_summed, axis=1), 1e-9)).tolist()
         for row, (first, last) in enumerate(ranges):
             span_similarity = span_similarities[row]
             is_list = sentences[first].role != "text"
@@ -167,6 +174,8 @@ def chunk_units(index: Index, chunk_ranking: list[tuple[int, float]], bm25: dict
                 "focus_coverage": coverage(set().union(*stems[first:last + 1]), focus_weights, query.equivalents),
                 "subject": float(bool(terms.intersection(tokens[first][:SUBJECT_TOKENS]))),
                 "list_unwanted": float(is_list and not list_asked),
+                "plain_best": float(plain_similarity[first:last + 1].max()),
+                "plain_span": plain_spans[row],
             }
             units.append(Unit(chunk_id, rank, first, last, np.array([features[f] for f in FEATURES])))
     return units, by_chunk

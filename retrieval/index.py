@@ -13,7 +13,7 @@ from ingest.lexical import BM25_DIR, load_bm25
 from ingest.store import FORMAT_VERSION, IndexStore, IndexUnavailable
 from ingest.words import WordVectors
 from retrieval.aliases import AliasTable
-from retrieval.dense import DenseIndex
+from retrieval.dense import DenseIndex, VectorTable
 
 
 class IndexMismatch(IndexUnavailable):
@@ -77,6 +77,9 @@ class Index:
                             dtype=np.int64).reshape(-1, 2)
         if not np.array_equal(chunk_of[:, 0], self.sentence_index.ids):
             raise IndexUnavailable(f"index {version.path}: sentence vectors do not match the sentences")
+        self.plain_vectors = VectorTable(segments["plain"], encoder.dimension)
+        if not np.array_equal(self.plain_vectors.ids, self.sentence_index.ids):
+            raise IndexUnavailable(f"index {version.path}: plain sentence vectors do not match the sentences")
         self.sentence_chunk_ids = chunk_of[:, 1]  # the chunk of each sentence, in the sentence index's row order
         self.bm25 = load_bm25(version.path / BM25_DIR)
         self.bm25_chunk_ids = np.load(version.path / BM25_DIR / "chunk_ids.npy")
@@ -148,7 +151,12 @@ class Index:
         return self.section_index.vector(chunk_id)
 
     def sentence_vectors_for(self, ids: list[int]) -> np.ndarray:
+        """Vectors of sentences as embedded, under their heading."""
         return self.sentence_index.vectors[self.sentence_index.rows(ids)]
+
+    def plain_vectors_for(self, ids: list[int]) -> np.ndarray:
+        """Vectors of sentences on their own, without their heading."""
+        return self.plain_vectors.vectors[self.plain_vectors.rows(ids)]
 
     def article_text(self, article_id: str) -> str:
         row = self.db.execute("SELECT text FROM articles WHERE id = ?", (article_id,)).fetchone()

@@ -31,6 +31,8 @@ FEATURES = (
     "focus_coverage",  # weighted share of the question's terms beyond its topic ("hurt" in "does ALS twitching hurt")
     "subject",  # the span opens with a term of the question ("Clonus describes ...")
     "list_unwanted",  # the span is a list, but the question does not ask for several things
+    "plain_best",  # cosine of the question and the span's closest sentence on its own, without its heading
+    "plain_span",  # cosine of the question and the span's sentences on their own, summed
 )
 
 

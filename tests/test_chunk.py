@@ -278,3 +278,15 @@ def test_a_heading_right_under_a_question_heading_keeps_the_question():
     ]
     assert sentences[0].embed_text == ("What cancers can cause muscle twitching? › Seizures and brain cancer: "
                                        "A brain tumor can irritate the neurons in the brain.")
+
+
+def test_plain_text_is_the_embedded_text_without_its_heading():
+    _, _, sentences = chunked(article(ARTICLES["twitching.txt"], title="Muscle Twitching Basics"), target=32)
+    lead = "Twitches can be triggered by a number of things, including:"
+    by_text = {s.text: s for s in sentences}
+    first = by_text["Muscle twitching, medically termed fasciculations, is common."]
+    assert first.plain_text == first.embed_text == first.text  # no heading above it
+    item = by_text["Too much caffeine"]
+    assert (item.embed_text, item.plain_text) == (f"Causes: {lead} Too much caffeine", f"{lead} Too much caffeine")
+    assert by_text["Most twitches are harmless and stop on their own."].plain_text == \
+        "Most twitches are harmless and stop on their own."

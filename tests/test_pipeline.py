@@ -38,7 +38,7 @@ class Snapshot:
     aliases: list[tuple[str, str, str]]
     chunk_vectors: dict[int, np.ndarray]
     sentence_vectors: dict[int, np.ndarray]
-    embed_hashes: set[str]  # of every embedded text: chunks, their sections and sentences
+    embed_hashes: set[str]  # of every embedded text: chunks, their sections, sentences with and without heading
     term_words: dict[str, str]  # stem -> the word whose vector the nearest-word search uses
 
     def chunk_texts(self, article_id: str) -> list[str]:
@@ -58,7 +58,8 @@ def snapshot(index_dir: Path) -> Snapshot:
                      for r in conn.execute("SELECT id, article_id, text FROM sentences")}
         aliases = [tuple(r) for r in conn.execute("SELECT term, alias, article_id FROM aliases ORDER BY rowid")]
         hashes = {r[0] for r in conn.execute(
-            "SELECT embed_hash FROM chunks UNION SELECT section_hash FROM chunks UNION SELECT embed_hash FROM sentences")}
+            "SELECT embed_hash FROM chunks UNION SELECT section_hash FROM chunks UNION SELECT embed_hash FROM sentences "
+            "UNION SELECT plain_hash FROM sentences")}
     finally:
         conn.close()
     segments = open_segments(live.path, live.manifest)
@@ -174,8 +175,9 @@ def test_editing_one_article_re_embeds_only_its_new_texts(corpus, settings, inde
     summary = ingest([corpus], fake_encoder, settings)
     assert (summary.updated, summary.unchanged, summary.added, summary.removed) == (
         ["ms"], ["als", "twitching"], [], [])
-    assert sorted(fake_encoder.encoded) == sorted(  # the changed chunk, the new sentence under its heading, and
-        [f"Multiple Sclerosis\nSpasticity\n{NEW_SENTENCE}", f"Spasticity: {NEW_SENTENCE}", "both"])  # its new word
+    assert sorted(fake_encoder.encoded) == sorted(  # the changed chunk, the new sentence under its heading and
+        [f"Multiple Sclerosis\nSpasticity\n{NEW_SENTENCE}", f"Spasticity: {NEW_SENTENCE}", NEW_SENTENCE,  # plain,
+         "both"])  # and its new word
     after = snapshot(settings.index_dir)
     assert (after.name, after.manifest["parent"], after.articles["ms"]) == ("v000002", "v000001", MS_EDITED)
     assert NEW_SENTENCE in after.chunk_texts("ms")
@@ -455,3 +457,14 @@ def test_kill_9_at_any_moment_leaves_a_loadable_live_version(killable, settings,
         process.wait(timeout=10)
     assert process.returncode in (-signal.SIGKILL, 0)
     assert_recovers(corpus, settings, indexed)
+
+
+def test_a_vector_is_reused_under_any_kind_that_holds_its_text(corpus, settings, indexed):
+    from ingest.db import published_vectors
+
+    live = IndexStore(settings.index_dir).live()
+    before_plain = {**live.manifest, "vectors": {k: v for k, v in live.manifest["vectors"].items() if k != "plain"}}
+    sentence = "Muscle twitching, medically termed fasciculations, is common."  # embedded as it is: no heading
+    found = published_vectors(live.path, before_plain, {"plain": {text_hash(sentence)}, "chunks": set()})
+    assert list(found["plain"]) == [text_hash(sentence)] and found["chunks"] == {}
+    np.testing.assert_allclose(found["plain"][text_hash(sentence)], FakeEncoder().encode([sentence])[0], atol=1e-6)
