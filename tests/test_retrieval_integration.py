@@ -1,4 +1,4 @@
-"""The real model on the real corpus: every dev/test question answered with verbatim citations and no boilerplate,
+"""The real model on the real corpus: every gold question answered with verbatim citations and no boilerplate,
 the MS disagreement, an off-topic abstention, an ALS answer. Latency is not asserted.
 
 The corpus is ingested once per module into a temporary index; every question is answered once.
