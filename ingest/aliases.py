@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from ingest.types import Sentence
 
 
+ALIAS_MINER_VERSION = 2  # bump when mining rules change: indexes mined by another version are rebuilt
+
+
 @dataclass(frozen=True)
 class Alias:
     """Two names the article at ``article_id`` defines as the same thing, with the defining span."""
@@ -45,15 +48,27 @@ def _clean_term(term: str) -> str:
     return re.sub(r"^(?:the|a|an)\s+", "", term, flags=re.IGNORECASE)
 
 
-def _left_phrase(text: str, *, max_words: int = 4) -> str:
-    """The noun phrase ending ``text``: up to ``max_words`` words back to a stop word or punctuation."""
+def _left_phrase(text: str, *, max_words: int = 4) -> tuple[str, str]:
+    """The noun phrase ending ``text`` (up to ``max_words`` words back to a stop word or punctuation), and the
+    word just before it (lower case; "" after punctuation or at the start)."""
     text = re.sub(r"\s*\([^()]*\)\s*$", "", text)  # "sclerosis (ALS), also called" -> "sclerosis"
     words: list[str] = []
-    for token in reversed(re.findall(r"[\w'’-]+|[^\w\s]", text)):
+    tokens = re.findall(r"[\w'’-]+|[^\w\s]", text)
+    for token in reversed(tokens):
         if not _WORD.fullmatch(token) or token.lower() in _STOP or len(words) == max_words:
             break
         words.append(token)
-    return " ".join(reversed(words))
+    before = tokens[len(tokens) - len(words) - 1] if len(tokens) > len(words) else ""
+    return " ".join(reversed(words)), before.lower() if _WORD.fullmatch(before) else ""
+
+
+# A name is defined, not just the last word of a longer thought. After these words a single word before a
+# parenthesis is the tail of a clause whose whole the parenthesis names: "seizures that do not improve with
+# treatment (intractable epilepsy)", "signs of this disease (remission)", "these cells are cancer (leukemia)".
+_CLAUSE_TAIL = frozenset("with without of to for by from in on at than into this these that those its their which "
+                         "who is are was were be been".split())
+# "a disease known as toxoplasmosis", "a pattern of inheritance known as ...": a kind of the thing, not its name.
+_KIND_OF = frozenset({"a", "an", "of"})
 
 
 def _right_phrases(text: str, *, max_words: int = 5) -> list[str]:
@@ -98,7 +113,9 @@ def _from_parentheses(sentence: Sentence) -> list[tuple[str, str]]:
             pairs.append((long_form, abbreviation))
         for part in parts[1:] if abbreviation else parts:
             if _SYNONYM.fullmatch(part) and not any(w.lower() in _STOP for w in part.split()):
-                left = abbreviation or _left_phrase(before, max_words=3)
+                left, preceding = (abbreviation, "") if abbreviation else _left_phrase(before, max_words=3)
+                if " " not in left and preceding in _CLAUSE_TAIL:
+                    continue
                 if left and left.lower() != part.lower():
                     pairs.append((left, part))
     return pairs
@@ -110,8 +127,9 @@ def mine_aliases(sentences: list[Sentence]) -> list[Alias]:
     for sentence in sentences:
         pairs = _from_parentheses(sentence)
         for match in _MARKER.finditer(sentence.text):
-            left = _left_phrase(sentence.text[:match.start()])
-            pairs.extend((left, right) for right in _right_phrases(sentence.text[match.end():]) if left)
+            left, preceding = _left_phrase(sentence.text[:match.start()])
+            if left and preceding not in _KIND_OF:
+                pairs.extend((left, right) for right in _right_phrases(sentence.text[match.end():]))
         appositive = _APPOSITIVE.match(sentence.text)
         if appositive:
             pairs.append((_clean_term(appositive.group(1)), _clean_term(appositive.group(2))))

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from ingest.aliases import mine_aliases
+from ingest.aliases import ALIAS_MINER_VERSION, mine_aliases
 from ingest.chunk import CHUNKER_VERSION, chunk_article
 from ingest.clean import clean
 from ingest.db import VECTORS, VersionWriter, connect_readonly, published_vectors, section_text
@@ -84,7 +84,7 @@ def index_params(encoder: Encoder, settings: Settings) -> dict:
         "model": {"name": encoder.name, "dimension": encoder.dimension, "normalized": True,
                   "max_seq_length": encoder.max_seq_length},
         "chunking": {"target_tokens": settings.target_tokens, "max_tokens": encoder.max_seq_length,
-                     "chunker_version": CHUNKER_VERSION,
+                     "chunker_version": CHUNKER_VERSION, "alias_miner_version": ALIAS_MINER_VERSION,
                      "sentence_splitter": f"blingfire {package_version('blingfire')}"},
         "lexical": {"tokenizer": TOKENIZER},
     }

@@ -34,6 +34,9 @@ def pairs(text: str) -> list[tuple[str, str]]:
      [("Amyotrophic lateral sclerosis", "ALS"), ("Amyotrophic lateral sclerosis", "Lou Gehrig disease")]),
     ("One common symptom of ALS is muscle twitching (fasciculation).",
      [("muscle twitching", "fasciculation")]),
+    ("Muscle cramping and twitching (fasciculations) occur.", [("twitching", "fasciculations")]),
+    ("It causes a loss of muscle bulk (atrophy).", [("muscle bulk", "atrophy")]),
+    ("It can cause sudden, painful contractions known as spasms.", [("painful contractions", "spasms")]),
 ])
 def test_definitions_are_mined(text, expected):
     assert pairs(text) == expected
@@ -45,6 +48,13 @@ def test_definitions_are_mined(text, expected):
     "Take the tablets (see below) with food.",
     "Spasms are common in MS and ALS.",
     "The nerves fire, or misfire.",  # "X, or Y" must be closed by a comma
+    # the parenthesis names a whole clause, not the single word before it (MedQuAD)
+    "Babies develop seizures that do not improve with treatment (intractable epilepsy) early.",
+    "It caused a complete disappearance of signs of this disease (remission) in 5% of patients.",
+    "These cells are cancer (leukemia) cells.",
+    # a kind of the thing, not its name
+    "A single-celled parasite causes a disease known as toxoplasmosis.",
+    "It has a pattern of inheritance known as incomplete autosomal dominance.",
 ])
 def test_non_definitions_are_not_mined(text):
     assert pairs(text) == []
