@@ -146,38 +146,41 @@ def chunk_units(index: Index, chunk_ranking: list[tuple[int, float]], bm25: dict
         summed = members @ sentence_vectors
         span_vectors = summed / np.maximum(np.linalg.norm(summed, axis=1, keepdims=True), 1e-9)
         per_span = (span_vectors @ queries.T).max(axis=1)
-        focus = (per_span - span_vectors @ topic).tolist() if topic is not None else None
-        span_similarities = per_span.tolist()
+        focus = per_span - span_vectors @ topic if topic is not None else None
         plain_summed = members @ plain_vectors
-        plain_spans = ((plain_summed @ queries.T).max(axis=1)
-                       / np.maximum(np.linalg.norm(plain_summed, axis=1), 1e-9)).tolist()
-        for row, (first, last) in enumerate(ranges):
-            span_similarity = span_similarities[row]
-            is_list = sentences[first].role != "text"
-            text = " ".join(s.text for s in sentences[first:last + 1])
-            # A list's items are embedded with its lead-in; the best of many items would flatter any list.
-            features = {
-                "similarity": span_similarity,
-                "best_sentence": float(similarity[first:last + 1].max()),
-                "coverage": coverage(set().union(*stems[first:last + 1]), weights, query.equivalents),
-                "chunk": chunk_similarity,
-                "section": section,
-                "section_match": max(0.0, section - 0.75) * 4,
-                "shape": float(has_answer_shape(types, text)),
-                "is_list": float(is_list),
-                "list_wanted": float(is_list and list_asked),
-                "sentences": min(last - first + 1, MAX_SENTENCES) / MAX_SENTENCES if not is_list else 1 / MAX_SENTENCES,
-                "fused_rank": 1.0 / (1 + rank),
-                "bm25": bm25.get(chunk_id, 0.0) / best_bm25,
-                "opening": float(first == 0),
-                "focus": focus[row] if focus is not None else 0.0,
-                "focus_coverage": coverage(set().union(*stems[first:last + 1]), focus_weights, query.equivalents),
-                "subject": float(bool(terms.intersection(tokens[first][:SUBJECT_TOKENS]))),
-                "list_unwanted": float(is_list and not list_asked),
-                "plain_best": float(plain_similarity[first:last + 1].max()),
-                "plain_span": plain_spans[row],
-            }
-            units.append(Unit(chunk_id, rank, first, last, np.array([features[f] for f in FEATURES])))
+        plain_spans = (plain_summed @ queries.T).max(axis=1) / np.maximum(np.linalg.norm(plain_summed, axis=1), 1e-9)
+        inside = members > 0
+        firsts = np.array([first for first, _ in ranges], dtype=np.int64)
+        is_list = np.array([sentences[first].role != "text" for first, _ in ranges], dtype=bool)
+        texts = [" ".join(s.text for s in sentences[first:last + 1]) for first, last in ranges]
+        span_stems = [set().union(*stems[first:last + 1]) for first, last in ranges]
+        lengths = np.array([min(last - first + 1, MAX_SENTENCES) for first, last in ranges], dtype=np.float64)
+        columns = {  # one value per span, or one for all spans of the chunk
+            "similarity": per_span,
+            "best_sentence": np.where(inside, similarity[None, :], -np.inf).max(axis=1),
+            "coverage": [coverage(stems_, weights, query.equivalents) for stems_ in span_stems],
+            "chunk": chunk_similarity,
+            "section": section,
+            "section_match": max(0.0, section - 0.75) * 4,
+            "shape": [float(has_answer_shape(types, text)) for text in texts],
+            "is_list": is_list,
+            "list_wanted": is_list & list_asked,
+            # a list's items are embedded with its lead-in; the best of many items would flatter any list
+            "sentences": np.where(is_list, 1, lengths) / MAX_SENTENCES,
+            "fused_rank": 1.0 / (1 + rank),
+            "bm25": bm25.get(chunk_id, 0.0) / best_bm25,
+            "opening": firsts == 0,
+            "focus": focus if focus is not None else 0.0,
+            "focus_coverage": [coverage(stems_, focus_weights, query.equivalents) for stems_ in span_stems],
+            "subject": [bool(terms.intersection(tokens[first][:SUBJECT_TOKENS])) for first in firsts.tolist()],
+            "list_unwanted": is_list & (not list_asked),
+            "plain_best": np.where(inside, plain_similarity[None, :], -np.inf).max(axis=1),
+            "plain_span": plain_spans,
+        }
+        features = np.empty((len(ranges), len(FEATURES)))
+        for column, name in enumerate(FEATURES):
+            features[:, column] = columns[name]
+        units.extend(Unit(chunk_id, rank, first, last, row) for (first, last), row in zip(ranges, features))
     return units, by_chunk
 
 
