@@ -15,20 +15,17 @@ from pathlib import Path
 
 import numpy as np
 
-from bm25s.stopwords import STOPWORDS_EN
-
 from ingest.encoder import Encoder
-from ingest.lexical import stem_word
+from ingest.lexical import STOPWORDS, stem_word
 
 WORDS_FILE = "words.npz"
 _WORD = re.compile(r"(?u)\b[^\W\d_]{3,}\b")  # letters only: no numbers, codes or ids
-_STOPWORDS = frozenset(STOPWORDS_EN)
 
 
 def surface_words(texts: list[str]) -> dict[str, str]:
     """Each stem of ``texts`` with its most frequent written form (lower case; ties go to the shorter, then the
     alphabetically first), over words of three or more letters that are not stop words."""
-    counts = Counter(word for text in texts for word in _WORD.findall(text.lower()) if word not in _STOPWORDS)
+    counts = Counter(word for text in texts for word in _WORD.findall(text.lower()) if word not in STOPWORDS)
     best: dict[str, str] = {}
     for word, _ in sorted(counts.items(), key=lambda item: (-item[1], len(item[0]), item[0])):
         best.setdefault(stem_word(word), word)
