@@ -73,8 +73,12 @@ def load_calibration(path: Path = CALIBRATION_FILE) -> Calibration:
 
 def missing_words(query: Query, candidates: list[Candidate]) -> list[str]:
     """Words of the question the best span does not contain: the corpus's unknown ones first, then topic words
-    the span leaves out (at most ``MAX_MISSING_WORDS``)."""
-    covered = candidates[0].stems if candidates else frozenset()
+    the span leaves out (at most ``MAX_MISSING_WORDS``). An alias in the span covers the name it stands for
+    ("MS" covers "multiple sclerosis": ``Query.equivalents``), as it does for the span's coverage."""
+    covered = set(candidates[0].stems) if candidates else set()
+    for alias, name in query.equivalents:
+        if set(alias) <= covered:
+            covered.update(name)
     missing = [query.written[s] for s in query.unknown if s in query.written and s not in query.neighbours]
     missing += [query.written[t] for t in query.terms if t not in covered and t in query.written]
     return list(dict.fromkeys(missing))[:MAX_MISSING_WORDS]

@@ -124,3 +124,18 @@ def test_an_everyday_word_the_articles_never_use_reaches_theirs(tmp_path):
     result = answer(question, index, calibration=calibration(), ranker=simple_ranker())
     assert result.extracts[0].text == "Too much caffeine can make muscles twitch."
     assert "caffein" not in prepare_query(index, question, RetrievalSettings(neighbour_similarity=1.01))[0].terms
+
+
+def test_an_alias_in_the_span_covers_the_name_it_stands_for():
+    asked = Query("what is multiple sclerosis", ["multipl", "sclerosi"], [], [], ["MS"],
+                  written={"multipl": "multiple", "sclerosi": "sclerosis"},
+                  equivalents=[(("ms",), ("multipl", "sclerosi"))])
+
+    class SaysMS:
+        stems = frozenset({"ms", "chronic"})
+
+    class SaysNeither:
+        stems = frozenset({"chronic"})
+
+    assert missing_words(asked, [SaysMS()]) == []
+    assert missing_words(asked, [SaysNeither()]) == ["multiple", "sclerosis"]
