@@ -19,10 +19,9 @@ class AliasTable:
     """Names the articles define as the same thing ("muscle twitches" = "fasciculations"), pair by pair.
 
     Only direct pairs are used, never chains of them: across thousands of articles, chains join unrelated
-    names ("cataracts" = "eye" = "jaundice"). A name matches a query when the query holds at least half of
-    the name's stems, including its rarest one, so "twitching" matches "muscle twitches" but "muscle pain"
-    does not. A name with more than ``MAX_ALIASES`` aliases is not expanded, and a query gets at most
-    ``MAX_EXPANSION`` aliases.
+    names ("cataracts" = "eye" = "jaundice"). A query names a name when it holds all of the name's stems, or
+    all but one of a longer name's, the rarest included (``query_names``). A name with more than
+    ``MAX_ALIASES`` aliases is not expanded, and a query gets at most ``MAX_EXPANSION`` aliases.
     """
 
     def __init__(self, aliases: dict[Name, set[Name]], surfaces: dict[Name, str]) -> None:
@@ -56,10 +55,10 @@ class AliasTable:
         return self._by_stem.get(stem, set())
 
     def matched(self, query_stems: list[str], document_frequency: Callable[[str], int]) -> list[Name]:
-        """The names (with aliases) that the query mentions."""
+        """The names (with aliases) that the query mentions (``query_names``)."""
         present = set(query_stems)
         candidates = {name for stem in present for name in self._by_stem.get(stem, ())}
-        return sorted(name for name in candidates if name_matches(name, present, document_frequency))
+        return sorted(name for name in candidates if query_names(name, present, document_frequency))
 
     def _aliases_of_matched(self, query_stems: list[str], document_frequency: Callable[[str], int]) -> list[Name]:
         present = set(query_stems)
@@ -90,6 +89,17 @@ class AliasTable:
     def names(self, query_stems: list[str], document_frequency: Callable[[str], int]) -> list[str]:
         """Those aliases as the articles write them ("fasciculations"), for the dense query."""
         return [self.surfaces[a] for a in self._aliases_of_matched(query_stems, document_frequency)]
+
+
+def query_names(name: Name, present: set[str], document_frequency: Callable[[str], int]) -> bool:
+    """True when a question's stems ``present`` name ``name``: all of its stems, or all but one of a name of three
+    or more, the rarest included ("Lou Gehrig" names "Lou Gehrig disease"). Stricter than ``name_matches``, which
+    judges sentences: half of a two-stem name let "skin cancer" take the aliases of "blood cancer" ("leukemia")
+    across MedQuAD."""
+    missing = [s for s in name if s not in present]
+    if not missing:
+        return True
+    return len(missing) == 1 and len(name) >= 3 and name_matches(name, present, document_frequency)
 
 
 def name_matches(name: Name, present: set[str], document_frequency: Callable[[str], int]) -> bool:

@@ -165,10 +165,20 @@ def test_alias_pairs_are_kept_pair_by_pair_in_both_directions():
 
 
 def test_everyday_word_reaches_the_medical_term():
-    table = AliasTable.from_rows(ALIAS_ROWS)
-    stems = tokenize(["twitching"])[0]
+    table = AliasTable.from_rows(ALIAS_ROWS + [("twitching", "fasciculations")])  # "twitching (fasciculations)"
+    stems = tokenize(["does twitching hurt"])[0]
     assert table.expand(stems, df) == ["fascicul"]
     assert table.names(stems, df) == ["fasciculations"]
+    assert AliasTable.from_rows(ALIAS_ROWS).names(tokenize(["twitching muscles"])[0], df) == ["fasciculations"]
+
+
+def test_a_two_word_name_needs_both_words_and_a_longer_one_all_but_one():
+    table = AliasTable.from_rows([("blood cancer", "leukemia"), ("Lou Gehrig disease", "ALS")])
+    frequency = {"blood": 40, "cancer": 30, "lou": 2, "gehrig": 1, "diseas": 50}.get
+    assert table.names(tokenize(["What is skin cancer?"])[0], frequency) == []  # not "blood cancer"
+    assert table.names(tokenize(["blood cancer in children"])[0], frequency) == ["leukemia"]
+    assert table.names(tokenize(["is Lou Gehrig's fatal"])[0], frequency) == ["ALS"]
+    assert table.names(tokenize(["a disease named after Lou"])[0], frequency) == []  # its rarest stem is missing
 
 
 def test_a_common_word_alone_does_not_match_a_name():
