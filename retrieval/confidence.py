@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ingest.encoder import Encoder
-from retrieval.extract import Candidate
+from retrieval.extract import Candidate, covered_stems
 from retrieval.query import Query
 
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
@@ -74,11 +74,8 @@ def load_calibration(path: Path = CALIBRATION_FILE) -> Calibration:
 def missing_words(query: Query, candidates: list[Candidate]) -> list[str]:
     """Words of the question the best span does not contain: the corpus's unknown ones first, then topic words
     the span leaves out (at most ``MAX_MISSING_WORDS``). An alias in the span covers the name it stands for
-    ("MS" covers "multiple sclerosis": ``Query.equivalents``), as it does for the span's coverage."""
-    covered = set(candidates[0].stems) if candidates else set()
-    for alias, name in query.equivalents:
-        if set(alias) <= covered:
-            covered.update(name)
+    ("MS" covers "multiple sclerosis": ``covered_stems``), as it does for the span's coverage."""
+    covered = covered_stems(candidates[0].stems, query.equivalents) if candidates else set()
     missing = [query.written[s] for s in query.unknown if s in query.written and s not in query.neighbours]
     missing += [query.written[t] for t in query.terms if t not in covered and t in query.written]
     return list(dict.fromkeys(missing))[:MAX_MISSING_WORDS]

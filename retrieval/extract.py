@@ -66,17 +66,25 @@ def term_weights(index: Index, stems: list[str]) -> dict[str, float]:
             else float(np.log(1 + (n + 0.5) / 0.5)) for s in stems}
 
 
-def coverage(stems: set[str], weights: dict[str, float],
-             equivalents: list[tuple[tuple[str, ...], tuple[str, ...]]] = ()) -> float:
-    """Weighted share of the query's terms in ``stems``; an alias in ``stems`` covers the name it stands for
-    (``Query.equivalents``: "CFS" covers "cramp-fasciculation syndrome")."""
-    total = sum(weights.values())
-    if total == 0:
-        return 0.0
+def covered_stems(stems: set[str] | frozenset[str],
+                  equivalents: list[tuple[tuple[str, ...], tuple[str, ...]]] = ()) -> set[str]:
+    """``stems`` with the stems of every name whose alias they hold (``Query.equivalents``: a span saying "CFS"
+    covers "cramp-fasciculation syndrome")."""
     covered = set(stems)
     for alias, name in equivalents:
         if set(alias) <= stems:
             covered.update(name)
+    return covered
+
+
+def coverage(stems: set[str], weights: dict[str, float],
+             equivalents: list[tuple[tuple[str, ...], tuple[str, ...]]] = ()) -> float:
+    """Weighted share of the query's terms in ``stems``, an alias covering the name it stands for
+    (``covered_stems``)."""
+    total = sum(weights.values())
+    if total == 0:
+        return 0.0
+    covered = covered_stems(stems, equivalents)
     return sum(w for s, w in weights.items() if s in covered) / total
 
 
