@@ -15,7 +15,7 @@ from pathlib import Path
 
 from bench.corpora import Corpus, cycle, medquad_corpus, medquad_documents, medquad_questions, seed_corpus, \
     seed_questions
-from bench.measure import LoadSampler, load_average, now
+from bench.measure import LoadSampler, load_average, now, python_command, run_measured
 from ingest.load import ROOT
 
 BARE_LIMIT = 20_000  # texts the bare model encodes as the yardstick (every n-th by length beyond this)
@@ -118,6 +118,16 @@ def largest_medquad_index(cache: Path) -> Path | None:
     return max(sizes, key=sizes.get) if sizes else None
 
 
+def measure_model_export() -> dict:
+    """The one-off ONNX export that setup makes (``python -m ingest --prepare-model``), timed into an empty cache
+    in a child process: it is no part of any ingest measured here, which all find the export made."""
+    with tempfile.TemporaryDirectory(prefix="onnx-export-") as scratch:
+        run = run_measured(python_command("-m", "ingest", "--prepare-model"), env={"QA_MODEL_CACHE": scratch})
+    if run.returncode != 0:
+        raise RuntimeError(f"python -m ingest --prepare-model failed with code {run.returncode}")
+    return {"seconds": run.seconds, "max_rss_mb": run.max_rss_mb}
+
+
 def run(args) -> dict:
     cache = args.cache.resolve()
     report: dict = {"date": now(), "cpus": os.cpu_count(), "load_start": load_average(), "corpora": []}
@@ -129,6 +139,11 @@ def run(args) -> dict:
             _log("no MedQuAD index in the cache: text-like ANN skipped (run python -m bench --only medquad first)")
         report["ann"] = run_ann(args.ann_size, text_index, ivf=not args.no_ivf, data=args.ann_data, log=_log)
     else:
+        if args.rebuild:
+            _log("the model's one-off ONNX export (setup's step), into an empty cache")
+            report["model_export"] = measure_model_export()
+        if run_measured(python_command("-m", "ingest", "--prepare-model")).returncode != 0:  # setup's step, if skipped
+            raise RuntimeError("python -m ingest --prepare-model failed")
         if args.only in (None, "seed"):
             seed = seed_corpus(cache)
             report["corpora"].append(bench_corpus(seed, lambda index: cycle(seed_questions(), args.questions), args))
@@ -147,6 +162,11 @@ def format_report(report: dict) -> str:
     load = "/".join(f"{x:.2f}" for x in report["load_start"]) + " -> " + "/".join(
         f"{x:.2f}" for x in report["load_end"])
     lines = [f"bench {report['date']} on {report['cpus']} CPUs; load average (1/5/15 min) {load}"]
+    if report.get("model_export"):
+        export = report["model_export"]
+        lines.append(f"setup's one-off ONNX export of the installed model (python -m ingest --prepare-model): "
+                     f"{export['seconds']:.1f} s, peak RSS {export['max_rss_mb']:.0f} MB; every ingest below finds "
+                     "it made")
     if report["corpora"]:
         lines.append(corpus_table(report["corpora"]))
     if report.get("ann"):

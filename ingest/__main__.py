@@ -1,4 +1,7 @@
-"""python -m ingest [PATH ...] [--index DIR] [--json] [--rollback] [--strict]: articles → index."""
+"""python -m ingest [PATH ...] [--index DIR] [--json] [--rollback] [--strict]: articles → index.
+
+python -m ingest --prepare-model: export the installed model to ONNX once (setup runs it), then exit.
+"""
 from __future__ import annotations
 
 import argparse
@@ -23,6 +26,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     parser.add_argument("--rollback", action="store_true", help="make the previous version live again")
     parser.add_argument("--strict", action="store_true", help="fail, changing nothing, if any source is skipped")
+    parser.add_argument("--prepare-model", action="store_true",
+                        help="export the installed model to ONNX for onnxruntime, once per installed model (setup "
+                             "runs this), and exit")
     parser.add_argument("--max-bytes", type=int, default=defaults.max_bytes, metavar="N",
                         help=f"skip articles larger than N bytes (default: {defaults.max_bytes})")
     parser.add_argument("--target-tokens", type=int, default=defaults.target_tokens, metavar="N",
@@ -52,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    if args.prepare_model:
+        return _prepare_model(args.paths)
     if args.rollback:
         if args.paths:
             print("error: --rollback takes no PATH", file=sys.stderr)
@@ -78,6 +86,26 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(summary.to_json()))
     else:
         _print_summary(summary, settings.index_dir)
+    return 0
+
+
+def _prepare_model(paths: list[Path]) -> int:
+    if paths:
+        print("error: --prepare-model takes no PATH", file=sys.stderr)
+        return EXIT_USAGE
+    import time
+
+    from ingest.encoder import export_cache, prepare_model
+
+    started = time.perf_counter()
+    try:
+        exported = prepare_model()
+    except OSError as exc:
+        print(f"error: cannot write the ONNX export to {export_cache()}: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    where = display_path(export_cache())
+    print(f"model: exported to ONNX in {where} in {time.perf_counter() - started:.1f} s" if exported
+          else f"model: the ONNX export in {where} is current, nothing to do")
     return 0
 
 

@@ -216,23 +216,39 @@ def export_cache() -> Path:
     return Path(os.environ.get("QA_MODEL_CACHE") or Path(__file__).resolve().parents[1] / ".cache" / "onnx")
 
 
+def _cached_export() -> Path:
+    return export_cache() / hashlib.sha256(json.dumps(model_stamp(), sort_keys=True).encode()).hexdigest()[:16]
+
+
+def prepare_model() -> bool:
+    """Export the installed weights to ONNX in the export cache unless a current export is there; True if it
+    exported. Setup (``scripts/venv.sh``) runs this once per installed model, as it installs the model, so that
+    ingest and questions never wait for torch; ``export_onnx`` still exports by itself if the cache is gone.
+
+    Raises:
+        OSError: the export cache cannot be written.
+    """
+    cache = _cached_export()
+    if _export_current(cache):
+        return False
+    _export_into(cache)
+    return True
+
+
 def export_onnx(index_root: Path) -> bool:
     """Put ``<index_root>/model/model.onnx`` in place: the installed weights exported for onnxruntime.
 
     Does nothing if a current export is there (returns False). Otherwise the export is taken from the
     project's export cache (``export_cache``; hard-linked when it can be), and made there first if the cache
-    has none for these weights: torch and transformers are imported for this only, about 6 s, once per
-    installed model. Files are written beside and renamed into place, the stamp last, so a reader sees a whole
+    has none for these weights (``prepare_model``, which setup runs). Files are written beside and renamed into place, the stamp last, so a reader sees a whole
     export or none.
     """
     folder = Path(index_root) / ONNX_DIR
     if _export_current(folder):
         return False
-    cache = export_cache() / hashlib.sha256(json.dumps(model_stamp(), sort_keys=True).encode()).hexdigest()[:16]
     try:
-        if not _export_current(cache):
-            _export_into(cache)
-        source = cache
+        prepare_model()
+        source = _cached_export()
     except OSError:  # no writable cache: export straight into the index
         _export_into(folder)
         return True

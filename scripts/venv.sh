@@ -1,5 +1,6 @@
-# Sourced by run-app.sh and run-tests.sh: make .venv/ and install the given requirements file into it,
-# skipping pip when that file (and those it includes) have not changed since the last install.
+# Sourced by run-app.sh, run-tests.sh and run-bench.sh: make .venv/ and install the given requirements file into
+# it, skipping pip when that file (and those it includes) have not changed since the last install; then export
+# the installed model to ONNX unless that export is current.
 requirements="$1"
 if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
@@ -13,3 +14,5 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$digest" ]; then
     echo "$digest" > "$stamp"
 fi
 export HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
+# the installed model's ONNX export, made once per installed model like the install itself (about 8 s, torch)
+.venv/bin/python -m ingest --prepare-model

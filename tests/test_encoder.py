@@ -66,6 +66,31 @@ def test_an_export_without_its_stamp_or_file_is_not_used(tmp_path):
         OnnxEncoder(folder / ONNX_FILE)
 
 
+def test_setup_prepares_the_export_once_and_the_cli_says_which(tmp_path, monkeypatch, capsys):
+    import ingest.encoder as encoder_module
+    from ingest.__main__ import EXIT_USAGE, main
+
+    monkeypatch.setenv("QA_MODEL_CACHE", str(tmp_path / "cache"))
+    exports = []
+
+    def stand_in(folder: Path) -> None:  # what _export_into leaves behind, without torch
+        exports.append(folder)
+        folder.mkdir(parents=True)
+        (folder / ONNX_FILE).write_bytes(b"stand-in")
+        (folder / ONNX_STAMP).write_text(json.dumps(model_stamp()), encoding="utf-8")
+
+    monkeypatch.setattr(encoder_module, "_export_into", stand_in)
+    assert main(["--prepare-model"]) == 0
+    assert "exported to ONNX in" in capsys.readouterr().out
+    assert main(["--prepare-model"]) == 0
+    assert "is current, nothing to do" in capsys.readouterr().out
+    assert len(exports) == 1 and exports[0].parent == tmp_path / "cache"
+    assert export_onnx(tmp_path / "index") and onnx_current(tmp_path / "index")  # linked from the cache
+    assert len(exports) == 1
+    assert main(["--prepare-model", "corpus"]) == EXIT_USAGE
+    assert "--prepare-model takes no PATH" in capsys.readouterr().err
+
+
 # -- the real model ---------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory) -> Path:
