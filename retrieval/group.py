@@ -73,34 +73,58 @@ def same_claim(a: Candidate, b: Candidate, *, similarity: float = DUPLICATE_SIMI
                overlap: float = DUPLICATE_OVERLAP) -> float:
     """How surely two spans say the same thing (0 if they do not): they hold the same or a near-identical sentence, or
     their vectors are close and they share enough words; never when they take opposite stances."""
-    if stance(a.best_sentence) * stance(b.best_sentence) < 0:
-        return 0.0
-    if {_plain(t) for t in a.sentences} & {_plain(t) for t in b.sentences}:
-        return 1.0
-    shared_sentence = float((a.sentence_vectors @ b.sentence_vectors.T).max())
-    if shared_sentence >= SAME_SENTENCE:
-        return shared_sentence
-    cosine = float(np.dot(a.vector, b.vector))
-    jaccard = len(a.stems & b.stems) / max(1, len(a.stems | b.stems))
-    return cosine if cosine >= similarity and jaccard >= overlap else 0.0
+    return float(claim_matrix([a, b], similarity=similarity, overlap=overlap)[0, 1])
+
+
+def claim_matrix(candidates: list[Candidate], *, similarity: float = DUPLICATE_SIMILARITY,
+                 overlap: float = DUPLICATE_OVERLAP) -> np.ndarray:
+    """``same_claim`` of every pair of ``candidates``: an n x n matrix, from one product of all their vectors."""
+    n = len(candidates)
+    if n == 0:
+        return np.zeros((0, 0))
+    sides = np.array([stance(c.best_sentence) for c in candidates])
+    plain = [{_plain(t) for t in c.sentences} for c in candidates]
+    sizes = [len(c.sentence_vectors) for c in candidates]
+    starts = np.cumsum([0, *sizes[:-1]])
+    sentences = np.concatenate([c.sentence_vectors for c in candidates])
+    # the closest pair of sentences of each two spans: the maximum over each block of all sentence products
+    shared = np.maximum.reduceat(np.maximum.reduceat(sentences @ sentences.T, starts, axis=0), starts, axis=1)
+    vectors = np.array([c.vector for c in candidates])
+    cosines = vectors @ vectors.T
+    scores = np.zeros((n, n))
+    for i in range(n):
+        for j in range(i + 1, n):
+            a, b = candidates[i], candidates[j]
+            if sides[i] * sides[j] < 0:
+                continue
+            if plain[i] & plain[j]:
+                score = 1.0
+            elif shared[i, j] >= SAME_SENTENCE:
+                score = float(shared[i, j])
+            elif cosines[i, j] >= similarity and len(a.stems & b.stems) / max(1, len(a.stems | b.stems)) >= overlap:
+                score = float(cosines[i, j])
+            else:
+                continue
+            scores[i, j] = scores[j, i] = score
+    return scores
 
 
 def group_duplicates(candidates: list[Candidate], *, similarity: float = DUPLICATE_SIMILARITY,
                      overlap: float = DUPLICATE_OVERLAP) -> list[Group]:
     """Fold each candidate into the best earlier one it repeats (same article: dropped; other: "also in")."""
-    groups: list[Group] = []
-    for candidate in candidates:
+    scores = claim_matrix(candidates, similarity=similarity, overlap=overlap)
+    groups: list[tuple[int, Group]] = []  # (position of the head in candidates, group)
+    for i, candidate in enumerate(candidates):
         best, best_similarity = None, 0.0
-        for group in groups:
-            score = same_claim(group.head, candidate, similarity=similarity, overlap=overlap)
-            if score > best_similarity:
-                best, best_similarity = group, score
+        for head, group in groups:
+            if scores[head, i] > best_similarity:
+                best, best_similarity = group, scores[head, i]
         if best is None:
-            groups.append(Group(candidate))
+            groups.append((i, Group(candidate)))
         elif candidate.article_id != best.head.article_id and all(
                 o.article_id != candidate.article_id for o in best.others):
             best.others.append(candidate)
-    return groups
+    return [group for _, group in groups]
 
 
 @lru_cache(maxsize=4096)
