@@ -119,77 +119,102 @@ def _ranges(sentences: list[SentenceRow], window: int) -> list[tuple[int, int]]:
 def chunk_units(index: Index, chunk_ranking: list[tuple[int, float]], bm25: dict[int, float],
                 vectors: QueryVectors, query: Query, *, chunks: int = 10, window: int = 2
                 ) -> tuple[list[Unit], dict[int, list[SentenceRow]]]:
-    """Every candidate span of the top ``chunks`` chunks with its features, and the chunks' sentences."""
+    """Every candidate span of the top ``chunks`` chunks with its features, and the chunks' sentences.
+
+    The spans of all the chunks are scored together: one product per kind of vector, one tokenizer call.
+    """
     top = chunk_ranking[:chunks]
+    by_chunk = index.sentences_of([c for c, _ in top])
+    kept = [(rank, chunk_id, by_chunk[chunk_id]) for rank, (chunk_id, _) in enumerate(top) if by_chunk.get(chunk_id)]
+    if not kept:
+        return [], by_chunk
     # Spans are judged against the question as asked: the alias-expanded vector helps find chunks, but it
     # pulls towards any sentence that spells out a name ("ALS, better known as Lou Gehrig disease").
     queries, search, topic = vectors.search[:1], vectors.search, vectors.topic
-    by_chunk = index.sentences_of([c for c, _ in top])
     weights = term_weights(index, query.terms)
     focus_weights = {s: weights[s] for s in query.focus if s in weights}
     terms = set(query.terms)
     types = query.answer_types
     list_asked = wants_list(query.text)
     best_bm25 = max(bm25.values(), default=0.0) or 1.0
-    units: list[Unit] = []
-    for rank, (chunk_id, _) in enumerate(top):
-        sentences = by_chunk.get(chunk_id) or []
-        if not sentences:
-            continue
-        sentence_vectors = index.sentence_vectors_for([s.id for s in sentences])
-        similarity = (sentence_vectors @ queries.T).max(axis=1)
-        # the same sentences without their heading: under a heading that matches the question, every sentence
-        # looks like an answer, and only their own words tell which one is
-        plain_vectors = index.plain_vectors_for([s.id for s in sentences])
-        plain_similarity = (plain_vectors @ queries.T).max(axis=1)
-        chunk_similarity = float((index.chunk_vector(chunk_id) @ search.T).max())
-        section = float((index.section_vector(chunk_id) @ queries.T).max())
-        tokens = tokenize([s.text for s in sentences])
-        stems = [set(t) for t in tokens]
-        ranges = _ranges(sentences, window)
-        # every span's vector (the normalised sum of its sentences' vectors) and similarities in one product
-        members = np.zeros((len(ranges), len(sentences)), dtype=np.float32)
-        for row, (first, last) in enumerate(ranges):
-            members[row, first:last + 1] = 1.0
-        summed = members @ sentence_vectors
-        span_vectors = summed / np.maximum(np.linalg.norm(summed, axis=1, keepdims=True), 1e-9)
-        per_span = (span_vectors @ queries.T).max(axis=1)
-        focus = per_span - span_vectors @ topic if topic is not None else None
-        plain_summed = members @ plain_vectors
-        plain_spans = (plain_summed @ queries.T).max(axis=1) / np.maximum(np.linalg.norm(plain_summed, axis=1), 1e-9)
-        inside = members > 0
-        firsts = np.array([first for first, _ in ranges], dtype=np.int64)
-        is_list = np.array([sentences[first].role != "text" for first, _ in ranges], dtype=bool)
-        texts = [" ".join(s.text for s in sentences[first:last + 1]) for first, last in ranges]
-        span_stems = [set().union(*stems[first:last + 1]) for first, last in ranges]
-        lengths = np.array([min(last - first + 1, MAX_SENTENCES) for first, last in ranges], dtype=np.float64)
-        columns = {  # one value per span, or one for all spans of the chunk
-            "similarity": per_span,
-            "best_sentence": np.where(inside, similarity[None, :], -np.inf).max(axis=1),
-            "coverage": [coverage(stems_, weights, query.equivalents) for stems_ in span_stems],
-            "chunk": chunk_similarity,
-            "section": section,
-            "section_match": max(0.0, section - 0.75) * 4,
-            "shape": [float(has_answer_shape(types, text)) for text in texts],
-            "is_list": is_list,
-            "list_wanted": is_list & list_asked,
-            # a list's items are embedded with its lead-in; the best of many items would flatter any list
-            "sentences": np.where(is_list, 1, lengths) / MAX_SENTENCES,
-            "fused_rank": 1.0 / (1 + rank),
-            "bm25": bm25.get(chunk_id, 0.0) / best_bm25,
-            "opening": firsts == 0,
-            "focus": focus if focus is not None else 0.0,
-            "focus_coverage": [coverage(stems_, focus_weights, query.equivalents) for stems_ in span_stems],
-            "subject": [bool(terms.intersection(tokens[first][:SUBJECT_TOKENS])) for first in firsts.tolist()],
-            "list_unwanted": is_list & (not list_asked),
-            "plain_best": np.where(inside, plain_similarity[None, :], -np.inf).max(axis=1),
-            "plain_span": plain_spans,
-        }
-        features = np.empty((len(ranges), len(FEATURES)))
-        for column, name in enumerate(FEATURES):
-            features[:, column] = columns[name]
-        units.extend(Unit(chunk_id, rank, first, last, row) for (first, last), row in zip(ranges, features))
+    # every span of every chunk as a range [first, last] of the sentences of all the chunks, in order
+    sentences = [sentence for _, _, rows in kept for sentence in rows]
+    ranges, local, of_chunk = [], [], []
+    offset = 0
+    for position, (_, _, rows) in enumerate(kept):
+        for first, last in _ranges(rows, window):
+            ranges.append((offset + first, offset + last))
+            local.append((first, last))
+            of_chunk.append(position)
+        offset += len(rows)
+    if not ranges:
+        return [], by_chunk
+    ids = [s.id for s in sentences]
+    sentence_vectors = index.sentence_vectors_for(ids)
+    similarity = (sentence_vectors @ queries.T).max(axis=1)
+    # the same sentences without their heading: under a heading that matches the question, every sentence
+    # looks like an answer, and only their own words tell which one is
+    plain_vectors = index.plain_vectors_for(ids)
+    plain_similarity = (plain_vectors @ queries.T).max(axis=1)
+    chunk_rows = index.chunk_index.rows([chunk_id for _, chunk_id, _ in kept])
+    chunk_similarity = (index.chunk_index.vectors[chunk_rows] @ search.T).max(axis=1)
+    section = (index.section_index.vectors[chunk_rows] @ queries.T).max(axis=1).astype(np.float64)
+    tokens = tokenize([s.text for s in sentences])
+    stems = [set(t) for t in tokens]
+    # every span's vector: the normalised sum of its sentences' vectors
+    firsts, lasts = np.array(ranges, dtype=np.int64).T
+    summed = _range_sums(sentence_vectors, firsts, lasts)
+    span_vectors = summed / np.maximum(np.linalg.norm(summed, axis=1, keepdims=True), 1e-9)
+    per_span = (span_vectors @ queries.T).max(axis=1)
+    plain_summed = _range_sums(plain_vectors, firsts, lasts)
+    plain_spans = (plain_summed @ queries.T).max(axis=1) / np.maximum(np.linalg.norm(plain_summed, axis=1), 1e-9)
+    positions = np.arange(len(sentences))
+    inside = (positions >= firsts[:, None]) & (positions <= lasts[:, None])
+    chunk_of = np.array(of_chunk, dtype=np.int64)
+    firsts = firsts.tolist()
+    is_list = np.array([sentences[first].role != "text" for first in firsts], dtype=bool)
+    texts = [" ".join(s.text for s in sentences[first:last + 1]) for first, last in ranges]
+    span_stems = [set().union(*stems[first:last + 1]) for first, last in ranges]
+    lengths = np.array([min(last - first + 1, MAX_SENTENCES) for first, last in ranges], dtype=np.float64)
+    columns = {  # one value per span
+        "similarity": per_span,
+        "best_sentence": np.where(inside, similarity[None, :], -np.inf).max(axis=1),
+        "coverage": [coverage(stems_, weights, query.equivalents) for stems_ in span_stems],
+        "chunk": chunk_similarity[chunk_of],
+        "section": section[chunk_of],
+        "section_match": np.maximum(0.0, section[chunk_of] - 0.75) * 4,
+        "shape": [float(has_answer_shape(types, text)) for text in texts],
+        "is_list": is_list,
+        "list_wanted": is_list & list_asked,
+        # a list's items are embedded with its lead-in; the best of many items would flatter any list
+        "sentences": np.where(is_list, 1, lengths) / MAX_SENTENCES,
+        "fused_rank": 1.0 / (1 + np.array([kept[c][0] for c in of_chunk], dtype=np.float64)),
+        "bm25": np.array([bm25.get(kept[c][1], 0.0) for c in of_chunk]) / best_bm25,
+        "opening": np.array([first == 0 for first, _ in local]),
+        "focus": per_span - span_vectors @ topic if topic is not None else 0.0,
+        "focus_coverage": [coverage(stems_, focus_weights, query.equivalents) for stems_ in span_stems],
+        "subject": [bool(terms.intersection(tokens[first][:SUBJECT_TOKENS])) for first in firsts],
+        "list_unwanted": is_list & (not list_asked),
+        "plain_best": np.where(inside, plain_similarity[None, :], -np.inf).max(axis=1),
+        "plain_span": plain_spans,
+    }
+    features = np.empty((len(ranges), len(FEATURES)))
+    for column, name in enumerate(FEATURES):
+        features[:, column] = columns[name]
+    units = [Unit(kept[c][1], kept[c][0], first, last, row) for c, (first, last), row in zip(of_chunk, local, features)]
     return units, by_chunk
+
+
+def _range_sums(rows: np.ndarray, firsts: np.ndarray, lasts: np.ndarray) -> np.ndarray:
+    """Sum of ``rows[first:last + 1]`` for each (first, last), adding the d-th row of every range at least d long
+    at once: spans are one to a few sentences. (A product with a 0/1 membership matrix is big enough for BLAS to
+    wake its threads, which then spin on the cores the next encode needs; ``np.add.reduceat`` is slower.)"""
+    lengths = lasts - firsts + 1
+    summed = rows[firsts]
+    for d in range(1, int(lengths.max(initial=1))):
+        longer = np.flatnonzero(lengths > d)
+        summed[longer] += rows[firsts[longer] + d]
+    return summed
 
 
 def _span(index: Index, sentences: list[SentenceRow], unit: Unit) -> list[SentenceRow]:
