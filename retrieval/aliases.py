@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NamedTuple
 
 from ingest.lexical import tokenize
 
@@ -60,35 +61,44 @@ class AliasTable:
         candidates = {name for stem in present for name in self._by_stem.get(stem, ())}
         return sorted(name for name in candidates if query_names(name, present, document_frequency))
 
-    def _aliases_of_matched(self, query_stems: list[str], document_frequency: Callable[[str], int]) -> list[Name]:
+    def lookup(self, query_stems: list[str], document_frequency: Callable[[str], int]) -> AliasLookup:
+        """Everything a query gets from the aliases, matching its names once: see ``expand``, ``names`` and
+        ``equivalents``."""
         present = set(query_stems)
-        found: list[Name] = []
-        names = [name for name in self.matched(query_stems, document_frequency)
-                 if len(self.aliases[name]) <= MAX_ALIASES]
-        for name in sorted(names, key=lambda name: min(map(document_frequency, name))):  # stable: ties keep order
-            found.extend(a for a in sorted(self.aliases[name]) if a not in found and not set(a) <= present)
-        return found[:MAX_EXPANSION]
+        matched = self.matched(query_stems, document_frequency)
+        chosen: list[Name] = []  # the aliases of its most specific names first, at most MAX_EXPANSION
+        general = [name for name in matched if len(self.aliases[name]) <= MAX_ALIASES]
+        for name in sorted(general, key=lambda name: min(map(document_frequency, name))):  # stable: ties keep order
+            chosen.extend(a for a in sorted(self.aliases[name]) if a not in chosen and not set(a) <= present)
+        chosen = chosen[:MAX_EXPANSION]
+        stems: list[str] = []
+        for alias in chosen:
+            stems.extend(s for s in alias if s not in present and s not in stems)
+        equivalents = [(alias, name) for name in matched for alias in sorted(self.aliases[name])
+                       if alias in chosen and not set(alias) <= present]
+        return AliasLookup(stems, [self.surfaces[a] for a in chosen], equivalents)
 
     def expand(self, query_stems: list[str], document_frequency: Callable[[str], int]) -> list[str]:
         """Stems to add to a query: those of the aliases of every name it mentions."""
-        present = set(query_stems)
-        added: list[str] = []
-        for alias in self._aliases_of_matched(query_stems, document_frequency):
-            added.extend(s for s in alias if s not in present and s not in added)
-        return added
+        return self.lookup(query_stems, document_frequency).stems
 
     def equivalents(self, query_stems: list[str], document_frequency: Callable[[str], int]
                     ) -> list[tuple[Name, Name]]:
         """(alias, name) for every alias a query gets and the name of the query it stands for: a span saying
         "CFS" says "cramp-fasciculation syndrome"."""
-        present = set(query_stems)
-        chosen = set(self._aliases_of_matched(query_stems, document_frequency))
-        return [(alias, name) for name in self.matched(query_stems, document_frequency)
-                for alias in sorted(self.aliases[name]) if alias in chosen and not set(alias) <= present]
+        return self.lookup(query_stems, document_frequency).equivalents
 
     def names(self, query_stems: list[str], document_frequency: Callable[[str], int]) -> list[str]:
         """Those aliases as the articles write them ("fasciculations"), for the dense query."""
-        return [self.surfaces[a] for a in self._aliases_of_matched(query_stems, document_frequency)]
+        return self.lookup(query_stems, document_frequency).names
+
+
+class AliasLookup(NamedTuple):
+    """What a query gets from the aliases (``AliasTable.lookup``)."""
+
+    stems: list[str]  # stems to add to the query (``expand``)
+    names: list[str]  # the aliases as the articles write them (``names``)
+    equivalents: list[tuple[Name, Name]]  # (alias, name of the query it stands for) (``equivalents``)
 
 
 def query_names(name: Name, present: set[str], document_frequency: Callable[[str], int]) -> bool:

@@ -244,11 +244,13 @@ def extract_candidates(index: Index, units: list[Unit], by_chunk: dict[int, list
     candidates: list[Candidate] = []
     for order in np.argsort(-scores, kind="stable"):
         unit = units[int(order)]
+        if kept.get(unit.chunk_id, 0) == per_chunk:
+            continue
         sentences = by_chunk[unit.chunk_id]
         span = _span(index, sentences, unit)
         used = taken.setdefault(unit.chunk_id, set())
         positions = {i for i, s in enumerate(sentences) if span[0].start <= s.start and s.end <= span[-1].end}
-        if kept.get(unit.chunk_id, 0) == per_chunk or used & positions:
+        if used & positions:
             continue
         used.update(positions)
         kept[unit.chunk_id] = kept.get(unit.chunk_id, 0) + 1

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -114,7 +114,7 @@ def check_question(question: object) -> str:
     return text
 
 
-def _correct(stem: str, vocabulary: list[str], frequency: Callable[[str], int]) -> str | None:
+def _correct(stem: str, vocabulary: Collection[str], frequency: Callable[[str], int]) -> str | None:
     """The vocabulary stem within one edit (insertion, deletion, substitution or swap of neighbours) of a
     misspelt stem (two for long stems), if any: the closest, then the most frequent, then the first
     alphabetically, so the choice never depends on the vocabulary's order."""
@@ -135,7 +135,7 @@ def parse_query(text: str, vocabulary: dict[str, int], df: np.ndarray, aliases,
     ``is_word`` tells a real word the corpus simply does not use ("coffee") from a misspelling ("twiches");
     only misspellings are corrected. ``documents`` is the number of chunks ``df`` counts over.
     """
-    known = list(vocabulary)
+    known = vocabulary.keys()  # no copy: only a misspelt word searches it
 
     def document_frequency(stem: str) -> int:
         return int(df[vocabulary[stem]]) if stem in vocabulary else 0
@@ -165,12 +165,13 @@ def parse_query(text: str, vocabulary: dict[str, int], df: np.ndarray, aliases,
             terms.append(stem)
             words.append(word)
 
-    expanded = [s for s in aliases.expand(terms, document_frequency) if s in vocabulary]
+    found = aliases.lookup(terms, document_frequency)
+    expanded = [s for s in found.stems if s in vocabulary]
     # The topic: words the articles define names for, or use in at least a fifth of their chunks. What the
     # question asks beyond its topic (its focus) is what an answer must match, not just the topic.
     common = max(1, int(0.2 * documents))
     is_topic = [bool(aliases.names_with(t)) or document_frequency(t) >= common for t in terms]
     topic = [w for w, yes in zip(words, is_topic) if yes]
     focus = [t for t, yes in zip(terms, is_topic) if not yes]
-    return Query(text, terms, unknown, expanded, aliases.names(terms, document_frequency), topic, focus, written,
-                 rare=rare, equivalents=aliases.equivalents(terms, document_frequency))
+    return Query(text, terms, unknown, expanded, found.names, topic, focus, written, rare=rare,
+                 equivalents=found.equivalents)
