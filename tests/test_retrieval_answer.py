@@ -381,3 +381,11 @@ def test_index_turns_stale_when_another_ingest_publishes(tmp_path):
     assert index.is_stale()
     assert not load_index(index_dir, FakeEncoder()).is_stale()
     assert ask("Are twitches harmless?", index).extracts  # the loaded version still answers
+
+
+def test_a_loaded_index_keeps_numpy_blas_on_one_thread(index):
+    # products of a few hundred rows: OpenBLAS threads would spin afterwards on the cores the next encode needs
+    from threadpoolctl import threadpool_info
+
+    numpy_blas = [i for i in threadpool_info() if i["user_api"] == "blas" and "numpy" in i["filepath"]]
+    assert numpy_blas and all(i["num_threads"] == 1 for i in numpy_blas)
