@@ -131,3 +131,13 @@ def test_a_small_ann_run_sweeps_efsearch_up_to_the_recall_target():
     assert result["n"] == 3000 and hnsw["reached_recall"] and hnsw["chosen"]["recall"] >= 0.95
     recalls = [s["recall"] for s in hnsw["sweep"]]
     assert recalls == sorted(recalls)  # a wider search never finds fewer true neighbours here
+
+
+def test_the_report_shows_setups_one_off_export_apart_from_the_ingests():
+    from bench.__main__ import format_report
+
+    report = {"date": "2026-12-02T00:00", "cpus": 2, "load_start": [1.0, 1.0, 1.0], "load_end": [1.0, 1.0, 1.0],
+              "corpora": [], "model_export": {"seconds": 8.46, "max_rss_mb": 1012.4}}
+    assert "(python -m ingest --prepare-model): 8.5 s, peak RSS 1012 MB; every ingest below finds it made" in \
+        format_report(report)
+    assert "prepare-model" not in format_report({**report, "model_export": None})
