@@ -268,8 +268,8 @@ def export_onnx(index_root: Path) -> bool:
 
     Does nothing if a current export is there (returns False). Otherwise the export is taken from the
     project's export cache (``export_cache``; hard-linked when it can be), and made there first if the cache
-    has none for these weights (``prepare_model``, which setup runs). Files are written beside and renamed into place, the stamp last, so a reader sees a whole
-    export or none.
+    has none for these weights (``prepare_model``, which setup runs). Files are written beside and renamed into
+    place, the stamp last, so a reader sees a whole export or none.
     """
     folder = Path(index_root) / ONNX_DIR
     if _export_current(folder):

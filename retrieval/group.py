@@ -69,16 +69,11 @@ def _plain(sentence: str) -> str:
     return " ".join(re.findall(r"\w+", sentence.lower()))
 
 
-def same_claim(a: Candidate, b: Candidate, *, similarity: float = DUPLICATE_SIMILARITY,
-               overlap: float = DUPLICATE_OVERLAP) -> float:
-    """How surely two spans say the same thing (0 if they do not): they hold the same or a near-identical sentence, or
-    their vectors are close and they share enough words; never when they take opposite stances."""
-    return float(claim_matrix([a, b], similarity=similarity, overlap=overlap)[0, 1])
-
-
 def claim_matrix(candidates: list[Candidate], *, similarity: float = DUPLICATE_SIMILARITY,
                  overlap: float = DUPLICATE_OVERLAP) -> np.ndarray:
-    """``same_claim`` of every pair of ``candidates``: an n x n matrix, from one product of all their vectors."""
+    """How surely each two of ``candidates`` say the same thing (0 if they do not), as an n x n matrix: they hold
+    the same or a near-identical sentence, or their vectors are close and they share enough words; never when
+    they take opposite stances. All the pairs' similarities come from one product of all their vectors."""
     n = len(candidates)
     if n == 0:
         return np.zeros((0, 0))
