@@ -62,8 +62,8 @@ class AliasTable:
         return sorted(name for name in candidates if query_names(name, present, document_frequency))
 
     def lookup(self, query_stems: list[str], document_frequency: Callable[[str], int]) -> AliasLookup:
-        """Everything a query gets from the aliases, matching its names once: see ``expand``, ``names`` and
-        ``equivalents``."""
+        """Everything a query gets from the aliases of the names it mentions (``AliasLookup``), matching its
+        names once."""
         present = set(query_stems)
         matched = self.matched(query_stems, document_frequency)
         chosen: list[Name] = []  # the aliases of its most specific names first, at most MAX_EXPANSION
@@ -78,27 +78,14 @@ class AliasTable:
                        if alias in chosen and not set(alias) <= present]
         return AliasLookup(stems, [self.surfaces[a] for a in chosen], equivalents)
 
-    def expand(self, query_stems: list[str], document_frequency: Callable[[str], int]) -> list[str]:
-        """Stems to add to a query: those of the aliases of every name it mentions."""
-        return self.lookup(query_stems, document_frequency).stems
-
-    def equivalents(self, query_stems: list[str], document_frequency: Callable[[str], int]
-                    ) -> list[tuple[Name, Name]]:
-        """(alias, name) for every alias a query gets and the name of the query it stands for: a span saying
-        "CFS" says "cramp-fasciculation syndrome"."""
-        return self.lookup(query_stems, document_frequency).equivalents
-
-    def names(self, query_stems: list[str], document_frequency: Callable[[str], int]) -> list[str]:
-        """Those aliases as the articles write them ("fasciculations"), for the dense query."""
-        return self.lookup(query_stems, document_frequency).names
-
 
 class AliasLookup(NamedTuple):
     """What a query gets from the aliases (``AliasTable.lookup``)."""
 
-    stems: list[str]  # stems to add to the query (``expand``)
-    names: list[str]  # the aliases as the articles write them (``names``)
-    equivalents: list[tuple[Name, Name]]  # (alias, name of the query it stands for) (``equivalents``)
+    stems: list[str]  # stems to add to the query: those of the aliases of every name it mentions
+    names: list[str]  # those aliases as the articles write them ("fasciculations"), for the dense query
+    # (alias, name of the query it stands for): a span saying "CFS" says "cramp-fasciculation syndrome"
+    equivalents: list[tuple[Name, Name]]
 
 
 def query_names(name: Name, present: set[str], document_frequency: Callable[[str], int]) -> bool:

@@ -167,50 +167,50 @@ def test_alias_pairs_are_kept_pair_by_pair_in_both_directions():
 def test_everyday_word_reaches_the_medical_term():
     table = AliasTable.from_rows(ALIAS_ROWS + [("twitching", "fasciculations")])  # "twitching (fasciculations)"
     stems = tokenize(["does twitching hurt"])[0]
-    assert table.expand(stems, df) == ["fascicul"]
-    assert table.names(stems, df) == ["fasciculations"]
-    assert AliasTable.from_rows(ALIAS_ROWS).names(tokenize(["twitching muscles"])[0], df) == ["fasciculations"]
+    assert table.lookup(stems, df).stems == ["fascicul"]
+    assert table.lookup(stems, df).names == ["fasciculations"]
+    assert AliasTable.from_rows(ALIAS_ROWS).lookup(tokenize(["twitching muscles"])[0], df).names == ["fasciculations"]
 
 
 def test_a_two_word_name_needs_both_words_and_a_longer_one_all_but_one():
     table = AliasTable.from_rows([("blood cancer", "leukemia"), ("Lou Gehrig disease", "ALS")])
     frequency = {"blood": 40, "cancer": 30, "lou": 2, "gehrig": 1, "diseas": 50}.get
-    assert table.names(tokenize(["What is skin cancer?"])[0], frequency) == []  # not "blood cancer"
-    assert table.names(tokenize(["blood cancer in children"])[0], frequency) == ["leukemia"]
-    assert table.names(tokenize(["is Lou Gehrig's fatal"])[0], frequency) == ["ALS"]
-    assert table.names(tokenize(["a disease named after Lou"])[0], frequency) == []  # its rarest stem is missing
+    assert table.lookup(tokenize(["What is skin cancer?"])[0], frequency).names == []  # not "blood cancer"
+    assert table.lookup(tokenize(["blood cancer in children"])[0], frequency).names == ["leukemia"]
+    assert table.lookup(tokenize(["is Lou Gehrig's fatal"])[0], frequency).names == ["ALS"]
+    assert table.lookup(tokenize(["a disease named after Lou"])[0], frequency).names == []  # its rarest stem is missing
 
 
 def test_a_common_word_alone_does_not_match_a_name():
     table = AliasTable.from_rows(ALIAS_ROWS)
     stems = tokenize(["muscle pain"])[0]  # holds "muscl" but not the name's rarest stem "twitch"
-    assert table.expand(stems, df) == []
-    assert table.names(stems, df) == []
+    assert table.lookup(stems, df).stems == []
+    assert table.lookup(stems, df).names == []
 
 
 def test_a_name_spelt_out_is_not_offered_again():
     table = AliasTable.from_rows(ALIAS_ROWS)
-    assert table.names(tokenize(["muscle twitches"])[0], df) == ["fasciculations"]
-    assert table.expand(tokenize(["Lou Gehrig"])[0], df) == ["al"]
-    assert table.names(tokenize(["ALS"])[0], df) == ["amyotrophic lateral sclerosis", "Lou Gehrig disease"]
+    assert table.lookup(tokenize(["muscle twitches"])[0], df).names == ["fasciculations"]
+    assert table.lookup(tokenize(["Lou Gehrig"])[0], df).stems == ["al"]
+    assert table.lookup(tokenize(["ALS"])[0], df).names == ["amyotrophic lateral sclerosis", "Lou Gehrig disease"]
 
 
 def test_a_name_paired_with_many_names_is_a_general_word_and_not_expanded():
     eye = [("eye", name) for name in ("miosis", "leukocoria", "ptosis", "keratitis", "uveitis")]
     table = AliasTable.from_rows(eye[:MAX_ALIASES] + [("glaucoma", "raised eye pressure")])
-    assert table.names(tokenize(["eye"])[0], df) == ["keratitis", "leukocoria", "miosis", "ptosis"]
+    assert table.lookup(tokenize(["eye"])[0], df).names == ["keratitis", "leukocoria", "miosis", "ptosis"]
     table = AliasTable.from_rows(eye[:MAX_ALIASES + 1] + [("glaucoma", "raised eye pressure")])
-    assert table.names(tokenize(["eye"])[0], df) == []
-    assert table.expand(tokenize(["eye"])[0], df) == []
-    assert table.names(tokenize(["miosis"])[0], df) == ["eye"]  # the specific name still reaches the general one
-    assert table.names(tokenize(["glaucoma"])[0], df) == ["raised eye pressure"]
+    assert table.lookup(tokenize(["eye"])[0], df).names == []
+    assert table.lookup(tokenize(["eye"])[0], df).stems == []
+    assert table.lookup(tokenize(["miosis"])[0], df).names == ["eye"]  # the specific name still reaches the general one
+    assert table.lookup(tokenize(["glaucoma"])[0], df).names == ["raised eye pressure"]
 
 
 def test_a_query_gets_the_aliases_of_its_most_specific_names_first():
     rows = [("ALS", "amyotrophic lateral sclerosis"), ("ALS", "Lou Gehrig disease"), ("ALS", "motor neuron disease"),
             ("muscle", "musculature"), ("muscle", "muscular tissue"), ("fasciculations", "muscle twitches")]
     stems = tokenize(["ALS muscle twitches"])[0]  # "al" and "twitch" are rarer than "muscl"
-    names = AliasTable.from_rows(rows).names(stems, df)
+    names = AliasTable.from_rows(rows).lookup(stems, df).names
     assert len(names) == MAX_EXPANSION == 4
     assert names == ["amyotrophic lateral sclerosis", "Lou Gehrig disease", "motor neuron disease", "fasciculations"]
 
@@ -218,7 +218,7 @@ def test_a_query_gets_the_aliases_of_its_most_specific_names_first():
 def test_no_rows_make_an_empty_table():
     table = AliasTable.from_rows([])
     assert table.aliases == {}
-    assert table.expand(["twitch"], df) == []
+    assert table.lookup(["twitch"], df).stems == []
 
 
 # -- stance ----------------------------------------------------------------------------------------------
