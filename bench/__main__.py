@@ -15,7 +15,7 @@ from pathlib import Path
 
 from bench.corpora import Corpus, cycle, medquad_corpus, medquad_documents, medquad_questions, seed_corpus, \
     seed_questions
-from bench.measure import LoadSampler, load_average, now, python_command, run_measured
+from bench.measure import LoadSampler, ProcessRun, load_average, now, python_command, run_measured
 from ingest.load import ROOT
 
 BARE_LIMIT = 20_000  # texts the bare model encodes as the yardstick (every n-th by length beyond this)
@@ -118,13 +118,19 @@ def largest_medquad_index(cache: Path) -> Path | None:
     return max(sizes, key=sizes.get) if sizes else None
 
 
-def measure_model_export() -> dict:
-    """The one-off ONNX export that setup makes (``python -m ingest --prepare-model``), timed into an empty cache
-    in a child process: it is no part of any ingest measured here, which all find the export made."""
-    with tempfile.TemporaryDirectory(prefix="onnx-export-") as scratch:
-        run = run_measured(python_command("-m", "ingest", "--prepare-model"), env={"QA_MODEL_CACHE": scratch})
+def prepare_model(env: dict | None = None) -> ProcessRun:
+    """Setup's step, ``python -m ingest --prepare-model``, in a child process (``env``: extra variables)."""
+    run = run_measured(python_command("-m", "ingest", "--prepare-model"), env=env)
     if run.returncode != 0:
         raise RuntimeError(f"python -m ingest --prepare-model failed with code {run.returncode}")
+    return run
+
+
+def measure_model_export() -> dict:
+    """The one-off ONNX export that setup makes, timed into an empty cache: it is no part of any ingest measured
+    here, which all find the export made."""
+    with tempfile.TemporaryDirectory(prefix="onnx-export-") as scratch:
+        run = prepare_model({"QA_MODEL_CACHE": scratch})
     return {"seconds": run.seconds, "max_rss_mb": run.max_rss_mb}
 
 
@@ -142,8 +148,7 @@ def run(args) -> dict:
         if args.rebuild:
             _log("the model's one-off ONNX export (setup's step), into an empty cache")
             report["model_export"] = measure_model_export()
-        if run_measured(python_command("-m", "ingest", "--prepare-model")).returncode != 0:  # setup's step, if skipped
-            raise RuntimeError("python -m ingest --prepare-model failed")
+        prepare_model()  # as setup does, in case it was skipped
         if args.only in (None, "seed"):
             seed = seed_corpus(cache)
             report["corpora"].append(bench_corpus(seed, lambda index: cycle(seed_questions(), args.questions), args))
