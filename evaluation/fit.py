@@ -92,8 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m evaluation.fit", description=__doc__.split("\n")[0])
     parser.add_argument("--index", type=Path, default=ROOT / "index")
     parser.add_argument("--questions", type=Path, default=QUESTIONS)
-    parser.add_argument("--l2-ranker", type=float, default=0.03,
-                        help="ridge penalty of the ranker (default 0.03, chosen with --cv)")
+    parser.add_argument("--l2-ranker", type=float, default=0.01,
+                        help="ridge penalty of the ranker (default 0.01, chosen with --cv)")
     parser.add_argument("--cv", type=float, nargs="+", metavar="L2",
                         help="only report the ranker's 5-fold cross-validated top-1 on dev for these penalties")
     parser.add_argument("--l2-calibration", type=float, default=0.3,

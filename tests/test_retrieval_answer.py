@@ -14,9 +14,10 @@ from ingest.load import ROOT
 from ingest.pipeline import Settings, ingest
 from ingest.store import FORMAT_VERSION, MANIFEST, IndexStore, IndexUnavailable
 from retrieval import IndexMismatch, QuestionError, RetrievalSettings, answer, load_index
-from retrieval.answer import encode_query, measure_missing, query_for, retrieve
+from retrieval.answer import encode_query, measure_missing, prepare_query, query_for, retrieve
+from retrieval.extract import chunk_units
 from retrieval.search import chunk_bm25_scores, hybrid_ranking, query_stems
-from retrieval.ranker import load_ranker
+from retrieval.ranker import FEATURES, Ranker, load_ranker
 from retrieval.types import Answer, Extract
 
 HARMLESS = "Most twitches are harmless and stop on their own."
@@ -303,6 +304,42 @@ def test_without_the_definition_there_is_no_alias(tmp_path):
     index = load_index(build_fake_index(tmp_path, articles), FakeEncoder())
     query = query_for(index, "Are muscle twitches dangerous?")
     assert query.expanded == [] and query.alias_names == []
+
+
+CLONUS_CORPUS = {
+    "clonus-causes.txt": ("Clonus\n\nOther causes of clonus include:\n\n  • Brain tumor\n  • Cerebral palsy\n\n"
+                          "Clonus is a problem for many people.\n"),
+    "clonus.txt": "Jerking Muscles\n\nClonus describes the repetitive jerking of muscles.\n",
+}
+
+
+def _defines(index, question: str) -> dict[str, float]:
+    """The ``defines`` feature of each candidate span's text (a list by its lead-in) for ``question``."""
+    settings = RetrievalSettings()
+    query, vectors = prepare_query(index, question, settings)
+    ranking = hybrid_ranking(index, query, vectors.search, depth=settings.depth)
+    units, by_chunk = chunk_units(index, ranking.fused, ranking.bm25, vectors, query)
+    return {by_chunk[u.chunk_id][u.first].text: u.features[FEATURES.index("defines")] for u in units
+            if u.first == u.last or by_chunk[u.chunk_id][u.first].role == "lead"}
+
+
+@pytest.mark.parametrize("question", ["What is clonus?", "whats clonus", "What exactly is clonus?",
+                                      "What exactly is clonus? My physio mentioned it."])
+def test_a_definition_question_prefers_the_sentence_defining_its_term(tmp_path, question):
+    index = load_index(build_fake_index(tmp_path, CLONUS_CORPUS), FakeEncoder())
+    defines = _defines(index, question)
+    assert defines["Clonus describes the repetitive jerking of muscles."] == 1.0
+    assert defines["Other causes of clonus include:"] == 0.0  # a list about the term does not define it
+    assert defines["Clonus is a problem for many people."] == 0.0  # "is a" alone does not define
+    ranker = simple_ranker()
+    only_defines = Ranker(tuple(10.0 if name == "defines" else w for name, w in zip(FEATURES, ranker.weights)),
+                          ranker.scale, ranker.offset)
+    assert ask(question, index, ranker=only_defines).extracts[0].text.startswith("Clonus describes")
+
+
+def test_a_question_not_asking_for_a_definition_does_not_reward_one(tmp_path):
+    index = load_index(build_fake_index(tmp_path, CLONUS_CORPUS), FakeEncoder())
+    assert set(_defines(index, "What causes clonus?").values()) == {0.0}
 
 
 def test_misspelt_word_is_corrected_to_the_corpus_word(index):
