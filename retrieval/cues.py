@@ -94,6 +94,17 @@ def has_answer_shape(types: list[str], text: str) -> bool:
     return any(_ANSWER_TYPES[name][1].search(text) for name in types)
 
 
+# Stricter than the definition answer shape above: what a sentence that defines its subject says ("Clonus
+# describes", "Fasciculations, or muscle twitches,"); "is a" alone is not enough ("Fasciculations are a hallmark").
+_DEFINING = re.compile(r"\b(?:describes?|refers? to|is defined|are defined|means|involves?|is when|is the term|"
+                       r"characteri[sz]ed by|also known as|medically termed|better known as)\b|, or [a-z]", re.I)
+
+
+def defines(sentence: str) -> bool:
+    """True when ``sentence`` reads like a definition of what it names (the ranker's ``defines`` feature)."""
+    return bool(_DEFINING.search(sentence))
+
+
 _LIST_QUESTION = re.compile(
     r"\b(?:what|which)\b.*\b(?:are|causes|conditions|symptoms|signs|triggers|types|ways|tips|things|"
     r"medications|drugs|diseases|deficiencies|factors|options|questions|tests)\b|\blist\b|\bexamples?\b|"

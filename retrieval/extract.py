@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ingest.lexical import tokenize
-from retrieval.cues import has_answer_shape, wants_list
+from retrieval.cues import defines, has_answer_shape, wants_list
 from retrieval.index import Index, SentenceRow
 from retrieval.query import Query
 from retrieval.ranker import FEATURES, Ranker
@@ -21,10 +21,6 @@ MAX_LIST_CHARS = 1500
 SUBJECT_TOKENS = 3  # a span "opens with" a question term when it is among the first stems of its first sentence
 DEFINED_TOKENS = 5  # a defining sentence names its term among its first stems ("Muscle twitching, medically termed
 # fasciculations, involves ...")
-# What a sentence that defines its subject says ("Clonus describes", "Fasciculations, or muscle twitches,"); "is a"
-# alone is not enough ("Fasciculations are a hallmark of ...").
-_DEFINING = re.compile(r"\b(?:describes?|refers? to|is defined|are defined|means|involves?|is when|is the term|"
-                       r"characteri[sz]ed by|also known as|medically termed|better known as)\b|, or [a-z]", re.I)
 # A sentence opening like this leans on the one before it ("These twitches ...", "However, ...").
 _LEANS_BACK = re.compile(r"^(?:this|these|that|those|it|its|they|their|they'll|such|however|but|or|also|in these|"
                          r"in this|furthermore|moreover|therefore|thus|as a result|in other words|for example)\b",
@@ -205,7 +201,7 @@ def chunk_units(index: Index, chunk_ranking: list[tuple[int, float]], bm25: dict
         "plain_best": np.where(inside, plain_similarity[None, :], -np.inf).max(axis=1),
         "plain_span": plain_spans,
         "defines": [definition_asked and not listed and bool(terms.intersection(tokens[first][:DEFINED_TOKENS]))
-                    and bool(_DEFINING.search(sentences[first].text))
+                    and defines(sentences[first].text)
                     for first, listed in zip(firsts, is_list)],
     }
     features = np.empty((len(ranges), len(FEATURES)))
