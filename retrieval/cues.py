@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from ingest.lexical import stem_word
+
 _ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     "cause": (
         re.compile(r"\b(?:what|which)\b[^?]*\b(?:causes?|caused|triggers?|leads? to|brings? on)\b|"
@@ -92,6 +94,22 @@ def answer_types(question: str) -> list[str]:
 def has_answer_shape(types: list[str], text: str) -> bool:
     """True when ``text`` reads like an answer of one of ``types``."""
     return any(_ANSWER_TYPES[name][1].search(text) for name in types)
+
+
+# Question words that ask for an answer type instead of naming a topic: a span of that type's shape answers them
+# ("why does MS cause spasticity" is answered by "It results from disrupted signals", which never says "cause";
+# "what is the life expectancy with ALS" by "the average survival time is about two to five years", "how common
+# is twitching in MS" by "Fasciculations are rarely a symptom of MS"). Ranking only: the confidence still counts
+# such a word the corpus lacks ("expectancy") as unknown, which keeps "life expectancy in MS" unanswered.
+_ASKING_STEMS = {name: frozenset(stem_word(w) for w in words.split()) for name, words in {
+    "cause": "cause trigger", "explanation": "cause reason", "prognosis": "life expectancy survival prognosis outlook",
+    "time": "long", "frequency": "common often frequent likely",
+}.items()}
+
+
+def answered_stems(types: list[str], text: str) -> frozenset[str]:
+    """Stems of the question words asking for one of ``types`` that ``text`` answers by its shape."""
+    return frozenset().union(*(_ASKING_STEMS[t] for t in types if t in _ASKING_STEMS and has_answer_shape([t], text)))
 
 
 # Stricter than the definition answer shape above: what a sentence that defines its subject says ("Clonus

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ingest.lexical import tokenize
-from retrieval.cues import defines, has_answer_shape, wants_list
+from retrieval.cues import answered_stems, defines, has_answer_shape, wants_list
 from retrieval.index import Index, SentenceRow
 from retrieval.query import Query
 from retrieval.ranker import FEATURES, Ranker
@@ -177,7 +177,9 @@ def chunk_units(index: Index, chunk_ranking: list[tuple[int, float]], bm25: dict
     firsts = firsts.tolist()
     is_list = np.array([sentences[first].role != "text" for first in firsts], dtype=bool)
     texts = [" ".join(s.text for s in sentences[first:last + 1]) for first, last in ranges]
-    span_stems = [set().union(*stems[first:last + 1]) for first, last in ranges]
+    # a span of the shape asked for answers the words that ask for it ("results from" answers "why ... cause")
+    span_stems = [set().union(*stems[first:last + 1], answered_stems(types, text))
+                  for (first, last), text in zip(ranges, texts)]
     lengths = np.array([min(last - first + 1, MAX_SENTENCES) for first, last in ranges], dtype=np.float64)
     columns = {  # one value per span
         "similarity": per_span,

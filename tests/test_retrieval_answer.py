@@ -342,6 +342,33 @@ def test_a_question_not_asking_for_a_definition_does_not_reward_one(tmp_path):
     assert set(_defines(index, "What causes clonus?").values()) == {0.0}
 
 
+SPASTICITY_CORPUS = {
+    "spasticity.txt": ("Spasticity\n\nSpasticity can cause painful spasms in MS.\n\n"
+                       "Spasticity in MS results from disrupted signals between the motor neurons.\n"),
+}
+
+
+def _coverage(index, question: str) -> dict[str, float]:
+    """The ``coverage`` feature of each one-sentence candidate span for ``question``."""
+    settings = RetrievalSettings()
+    query, vectors = prepare_query(index, question, settings)
+    ranking = hybrid_ranking(index, query, vectors.search, depth=settings.depth)
+    units, by_chunk = chunk_units(index, ranking.fused, ranking.bm25, vectors, query)
+    return {by_chunk[u.chunk_id][u.first].text: u.features[FEATURES.index("coverage")] for u in units
+            if u.first == u.last}
+
+
+def test_a_span_giving_the_reason_covers_the_word_cause_of_a_why_question(tmp_path):
+    index = load_index(build_fake_index(tmp_path, SPASTICITY_CORPUS), FakeEncoder())
+    coverage = _coverage(index, "Why does MS cause spasticity?")
+    # "results from" answers "why ... cause" though it never says "cause"; "can cause spasms" says it
+    assert coverage["Spasticity in MS results from disrupted signals between the motor neurons."] == pytest.approx(1.0)
+    assert coverage["Spasticity can cause painful spasms in MS."] == pytest.approx(1.0)
+    # a question that does not ask for a reason gets no such help: "cause" is then a topic word like any other
+    coverage = _coverage(index, "Does spasticity cause pain in MS?")
+    assert coverage["Spasticity in MS results from disrupted signals between the motor neurons."] < 1.0
+
+
 def test_misspelt_word_is_corrected_to_the_corpus_word(index):
     query = query_for(index, "What can trigger twiches?")
     assert "twitch" in query.terms and "twich" not in query.terms

@@ -10,7 +10,7 @@ import pytest
 from ingest.lexical import tokenize
 from retrieval.aliases import MAX_ALIASES, MAX_EXPANSION, AliasTable
 from retrieval.confidence import FEATURES as CONFIDENCE_FEATURES, Calibration, load_calibration
-from retrieval.cues import answer_types, has_answer_shape, wants_list
+from retrieval.cues import answer_types, answered_stems, has_answer_shape, wants_list
 from retrieval.group import stance
 from retrieval.query import MAX_QUESTION_CHARS, QuestionError, check_question
 from retrieval.ranker import FEATURES, Ranker, fit_listwise, fit_logistic
@@ -285,6 +285,18 @@ def test_asking_for_symptoms_is_not_asking_for_a_definition():
 def test_answer_shapes_of_the_newer_types(kind, answer, other):
     assert has_answer_shape([kind], answer)
     assert not has_answer_shape([kind], other)
+
+
+@pytest.mark.parametrize("types, answer, expected", [
+    (["explanation"], "It results from disrupted signals between the motor neurons.", {"caus", "reason"}),
+    (["prognosis"], "The average survival time is two to five years.",
+     {"life", "expect", "surviv", "prognosi", "outlook"}),
+    (["frequency"], "Fasciculations are rarely a symptom of MS.", {"common", "often", "frequent", "like"}),
+    (["explanation"], "Spasticity is muscle stiffness.", set()),  # not a reason: "cause" stays uncovered
+    (["treatment"], "Treatment options include massage.", set()),  # "cure" is never answered by a treatment
+])
+def test_words_asking_for_an_answer_type_are_answered_by_a_span_of_that_shape(types, answer, expected):
+    assert answered_stems(types, answer) == expected
 
 
 def test_asking_for_symptoms_wants_a_list():
