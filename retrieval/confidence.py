@@ -97,13 +97,19 @@ def confidence_features(query: Query, candidates: list[Candidate], weights: dict
     ``retrieval.answer.measure_missing`` measures it when it matters).
 
     ``weights`` are the IDF weights of the query's known terms; an unknown term weighs as the rarest term, and
-    counts as unknown as far as it is from the closest word the corpus uses (``Query.neighbours``).
+    counts as unknown as far as it is from the closest word the corpus uses (``Query.neighbours``) when the best
+    span uses that word, and wholly otherwise.
     """
     rarest = max(weights.values(), default=1.0)
     total = sum(weights.values()) + rarest * len(query.unknown)
 
+    # a word the corpus lacks is as familiar as its nearest corpus word only when the answer uses that word: a
+    # span on "treatment" does not answer "cure" ("is there a cure for ALS"), one on "caffeine" answers "coffee"
+    said = candidates[0].stems if candidates else frozenset()
+    closeness = {s: cos for s, (near, cos) in query.neighbours.items() if near in said}
+
     def strangeness(stems: list[str]) -> float:
-        return 1.0 if total == 0 else rarest * sum(1.0 - query.neighbours.get(s, ("", 0.0))[1] for s in stems) / total
+        return 1.0 if total == 0 else rarest * sum(1.0 - closeness.get(s, 0.0) for s in stems) / total
 
     top = candidates[:3]
     asks_amount = bool(_ASKS_AMOUNT.search(query.text))

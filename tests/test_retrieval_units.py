@@ -429,6 +429,30 @@ def test_a_word_neither_the_corpus_nor_the_model_knows_is_rare():
     assert features["unknown_rare"] == pytest.approx(features["unknown"] / 2)
 
 
+def _candidate(text: str):
+    from ingest.lexical import tokenize
+    from retrieval.extract import Candidate
+
+    return Candidate(0, "a", 0, len(text), text, (0,), 1.0, 0.9, 0.6, 1.0, np.ones(2), np.ones((1, 2)), (text,),
+                     frozenset(tokenize([text])[0]), text)
+
+
+def test_an_unknown_word_is_as_familiar_as_its_nearest_corpus_word_only_when_the_answer_uses_that_word():
+    from retrieval.aliases import AliasTable
+    from retrieval.confidence import confidence_features
+    from retrieval.query import parse_query, with_neighbours
+
+    query = parse_query("is there a cure for ALS", {"al": 0, "treatment": 1}, np.array([1, 1]),
+                        AliasTable.from_rows([]), lambda word: True)
+    query = with_neighbours(query, [("treatment", "treatment", 0.7)], min_similarity=0.65)
+    assert query.unknown == ["cure"] and query.neighbours == {"cure": ("treatment", 0.7)}
+    weights = {"al": 1.0, "treatment": 1.0}
+    on_treatment = confidence_features(query, [_candidate("ALS treatment options are available.")], weights)
+    elsewhere = confidence_features(query, [_candidate("ALS is a disease of the motor neurons.")], weights)
+    assert on_treatment["unknown"] == pytest.approx(0.3 * elsewhere["unknown"])
+    assert elsewhere["unknown"] == pytest.approx(1 / 3)  # "cure" weighs as the rarest term: one of three
+
+
 def test_texting_shorthand_is_not_a_topic_word():
     from retrieval.aliases import AliasTable
     from retrieval.query import parse_query

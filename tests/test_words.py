@@ -82,19 +82,24 @@ def test_a_close_neighbour_joins_the_search_and_a_far_one_does_not():
 
 def test_a_neighbour_makes_its_word_less_unknown_and_not_missing_from_a_span_that_has_it():
     weights = {"muscl": 1.0, "twitch": 1.0}
-    plain = confidence_features(query(), [], weights)["unknown"]
-    near = with_neighbours(query(), [("caffein", "caffeine", 0.75)], min_similarity=0.65)
-    assert confidence_features(near, [], weights)["unknown"] == pytest.approx(plain * 0.25)
 
     class Span:
         stems = frozenset({"caffein", "muscl", "twitch"})
-
-    assert missing_words(query(), [Span()]) == ["coffee"]
-    assert missing_words(near, [Span()]) == []
+        probability, similarity, text = 0.9, 0.6, "Caffeine makes muscles twitch."
 
     class Elsewhere:
         stems = frozenset({"muscl", "twitch"})
+        probability, similarity, text = 0.9, 0.6, "Muscles twitch."
 
+    plain = confidence_features(query(), [Span()], weights)["unknown"]
+    near = with_neighbours(query(), [("caffein", "caffeine", 0.75)], min_similarity=0.65)
+    assert confidence_features(near, [Span()], weights)["unknown"] == pytest.approx(plain * 0.25)
+    # an answer that does not use the neighbour leaves the word as unknown as it was ("cure" -> "treatment")
+    assert confidence_features(near, [Elsewhere()], weights)["unknown"] == pytest.approx(plain)
+    assert confidence_features(near, [], weights)["unknown"] == pytest.approx(plain)
+
+    assert missing_words(query(), [Span()]) == ["coffee"]
+    assert missing_words(near, [Span()]) == []
     assert missing_words(near, [Elsewhere()]) == ["coffee"]
 
 
