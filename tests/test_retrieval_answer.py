@@ -313,14 +313,18 @@ CLONUS_CORPUS = {
 }
 
 
-def _defines(index, question: str) -> dict[str, float]:
-    """The ``defines`` feature of each candidate span's text (a list by its lead-in) for ``question``."""
+def _feature(index, question: str, name: str) -> dict[str, float]:
+    """Ranker feature ``name`` of each one-sentence candidate span (a list by its lead-in) for ``question``."""
     settings = RetrievalSettings()
     query, vectors = prepare_query(index, question, settings)
     ranking = hybrid_ranking(index, query, vectors.search, depth=settings.depth)
     units, by_chunk = chunk_units(index, ranking.fused, ranking.bm25, vectors, query)
-    return {by_chunk[u.chunk_id][u.first].text: u.features[FEATURES.index("defines")] for u in units
+    return {by_chunk[u.chunk_id][u.first].text: u.features[FEATURES.index(name)] for u in units
             if u.first == u.last or by_chunk[u.chunk_id][u.first].role == "lead"}
+
+
+def _defines(index, question: str) -> dict[str, float]:
+    return _feature(index, question, "defines")
 
 
 @pytest.mark.parametrize("question", ["What is clonus?", "whats clonus", "What exactly is clonus?",
@@ -348,24 +352,14 @@ SPASTICITY_CORPUS = {
 }
 
 
-def _coverage(index, question: str) -> dict[str, float]:
-    """The ``coverage`` feature of each one-sentence candidate span for ``question``."""
-    settings = RetrievalSettings()
-    query, vectors = prepare_query(index, question, settings)
-    ranking = hybrid_ranking(index, query, vectors.search, depth=settings.depth)
-    units, by_chunk = chunk_units(index, ranking.fused, ranking.bm25, vectors, query)
-    return {by_chunk[u.chunk_id][u.first].text: u.features[FEATURES.index("coverage")] for u in units
-            if u.first == u.last}
-
-
 def test_a_span_giving_the_reason_covers_the_word_cause_of_a_why_question(tmp_path):
     index = load_index(build_fake_index(tmp_path, SPASTICITY_CORPUS), FakeEncoder())
-    coverage = _coverage(index, "Why does MS cause spasticity?")
+    coverage = _feature(index, "Why does MS cause spasticity?", "coverage")
     # "results from" answers "why ... cause" though it never says "cause"; "can cause spasms" says it
     assert coverage["Spasticity in MS results from disrupted signals between the motor neurons."] == pytest.approx(1.0)
     assert coverage["Spasticity can cause painful spasms in MS."] == pytest.approx(1.0)
     # a question that does not ask for a reason gets no such help: "cause" is then a topic word like any other
-    coverage = _coverage(index, "Does spasticity cause pain in MS?")
+    coverage = _feature(index, "Does spasticity cause pain in MS?", "coverage")
     assert coverage["Spasticity in MS results from disrupted signals between the motor neurons."] < 1.0
 
 
