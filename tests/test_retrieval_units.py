@@ -430,7 +430,6 @@ def test_a_word_neither_the_corpus_nor_the_model_knows_is_rare():
 
 
 def _candidate(text: str):
-    from ingest.lexical import tokenize
     from retrieval.extract import Candidate
 
     return Candidate(0, "a", 0, len(text), text, (0,), 1.0, 0.9, 0.6, 1.0, np.ones(2), np.ones((1, 2)), (text,),
