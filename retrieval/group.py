@@ -147,7 +147,8 @@ def _subjects(terms: list[str], aliases: AliasTable) -> list[list[tuple[str, ...
     """The subjects a question is about, each as the names (stem tuples) that count as naming it.
 
     Terms that are words of one alias name ("cramp fasciculation syndrome") form one subject; a subject with
-    aliases is named by any of them ("twitching" by "fasciculations"). Relation words are not subjects.
+    aliases is named by any of them ("twitching" by "fasciculations"), and a name of a subject already found is
+    that subject ("ALS" and "Lou Gehrig's disease"). Relation words are not subjects.
     """
     subjects: list[list[tuple[str, ...]]] = []
     used: set[str] = set()
@@ -162,6 +163,8 @@ def _subjects(terms: list[str], aliases: AliasTable) -> list[list[tuple[str, ...
             continue
         together = max(spelled, key=len)
         used.update(together)
+        if any(together in names for names in subjects):  # another name of a subject already found: "is ALS the
+            continue  # same thing as Lou Gehrig's disease" is about one thing, which cannot disagree with itself
         subjects.append([together, *spelled, *sorted({a for name in spelled for a in aliases.aliases[name]})])
     return subjects
 

@@ -168,6 +168,7 @@ NAMED = {
     ("My grandad has tremor in his hands, could it be PN?", True),  # told context, asks how the two relate
     ("Is the tremor in his hands from the PN?", True),
     ("Does tremor help his hands with PN?", False),  # asks about something the sides do not speak to
+    ("Is PN the same thing as peripheral neuropathy?", False),  # one thing under two names: nothing to disagree on
 ])
 def test_a_question_relating_two_named_things_is_about_them_whatever_else_it_tells(tmp_path, question, flagged):
     index = load_index(build_fake_index(tmp_path, NAMED), FakeEncoder())
