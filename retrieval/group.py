@@ -33,11 +33,13 @@ _AFFIRMS = re.compile(
 _DOUBLE_NEGATIVE = re.compile(r"\bnot (?:uncommon|unusual|rare|infrequent)\b", re.IGNORECASE)  # "not uncommon" = common
 _LIKE = re.compile(r"\b[\w-]+-like\b", re.IGNORECASE)
 _CONDITIONAL = re.compile(r"^\s*(?:if|when|while|whether|unless)\b", re.IGNORECASE)
-# Questions that ask whether something is so (yes/no, or how common): only these can be disagreed on. A
-# question with no question word at all ("ms twitch?", "scared my twitches mean MS") asks whether, too, unless
-# it is a request ("Tell me about ...").
+# Questions that ask whether something is so (yes/no, or how common): only these can be disagreed on. The yes/no
+# may open any sentence or clause, after what a message tells ("... So which is it, is twitching a normal part of
+# MS?"). A question with no question word at all ("ms twitch?", "scared my twitches mean MS") asks whether, too,
+# unless it is a request ("Tell me about ...").
 _ASKS_WHETHER = re.compile(
-    r"^\s*(?:is|are|does|do|can|could|will|would|should|has|have|was|were|did|may|might)\b|"
+    r"(?:^|[.?!;,]\s+)(?:so\s+|and\s+|but\s+)?(?:is|are|does|do|can|could|will|would|should|has|have|was|were|did|"
+    r"may|might)\b|"
     r"\bhow (?:common|often|likely|rare|frequent|usual)\b|"
     r"^(?!.*\b(?:what|whats|why|how|when|where|which|who|whom|whose)\b)"
     r"(?!\s*(?:please\s+)?(?:tell|explain|describe|list|give|show|define)\b)", re.IGNORECASE)

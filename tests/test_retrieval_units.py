@@ -11,7 +11,7 @@ from ingest.lexical import tokenize
 from retrieval.aliases import MAX_ALIASES, MAX_EXPANSION, AliasTable
 from retrieval.confidence import FEATURES as CONFIDENCE_FEATURES, Calibration, load_calibration
 from retrieval.cues import answer_types, answered_stems, has_answer_shape, wants_list
-from retrieval.group import stance
+from retrieval.group import asks_whether, stance
 from retrieval.query import MAX_QUESTION_CHARS, QuestionError, check_question
 from retrieval.ranker import FEATURES, Ranker, fit_listwise, fit_logistic
 from retrieval.search import reciprocal_rank_fusion
@@ -236,6 +236,19 @@ def test_no_rows_make_an_empty_table():
 ])
 def test_stance(sentence, expected):
     assert stance(sentence) == expected
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("Is twitching a sign of MS?", True),
+    ("My sister has MS and her calf twitches. So which is it, is twitching a normal part of MS?", True),
+    ("I have MS, could the twitching be from it?", True),
+    ("ms twitch?", True),
+    ("What is tremor a symptom of?", False),
+    ("Which symptom of neuropathy is tremor?", False),  # "is" inside a clause does not open one
+    ("Tell me about tremor in neuropathy.", False),
+])
+def test_a_yes_no_question_may_open_any_sentence_or_clause(question, expected):
+    assert asks_whether(question) is expected
 
 
 def test_stance_of_not_uncommon_is_not_a_denial():
