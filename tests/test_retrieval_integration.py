@@ -104,6 +104,22 @@ def test_off_topic_question_abstains_with_nothing_shown(index):
     assert result.extracts == () and result.related == ()
 
 
+@pytest.mark.parametrize("question", ["Is there a cure for ALS?", "What dose of baclofen should I take for spasticity?"])
+def test_what_the_articles_touch_on_but_do_not_say_is_declined(index, question):
+    # "cure" is not in the articles; its nearest word, "treatment", is not in the best passage either
+    assert answer(question, index).abstained
+
+
+@pytest.mark.parametrize("question, phrase", [
+    ("How long do people live with ALS?", "average survival time"),  # said in other words than asked
+    ("Can coffee make my muscles twitch?", "caffeine"),  # "coffee" is not in the articles; "caffeine" is
+])
+def test_neighbouring_questions_the_articles_do_answer_are_answered(index, question, phrase):
+    result = answer(question, index)
+    assert not result.abstained
+    assert phrase in result.extracts[0].text
+
+
 def test_twitching_as_a_sign_of_als_is_answered_from_an_als_article(index):
     result = answer("Is muscle twitching a sign of ALS?", index)
     assert not result.abstained
