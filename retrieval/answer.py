@@ -10,7 +10,7 @@ from retrieval.extract import Candidate, chunk_units, extract_candidates, term_w
 from retrieval.group import (DUPLICATE_OVERLAP, DUPLICATE_SIMILARITY, Group, asks_whether, find_disagreement,
                              group_duplicates)
 from retrieval.index import Index
-from retrieval.query import Query, check_question, parse_query, with_neighbours
+from retrieval.query import NEIGHBOUR_SIMILARITY, Query, check_question, parse_query, with_neighbours
 from retrieval.ranker import Ranker, load_ranker
 from retrieval.search import Ranking, hybrid_ranking
 from retrieval.types import AlsoIn, Answer, Citation, Extract, Passage
@@ -28,7 +28,7 @@ class RetrievalSettings:
     use_sentences: bool = True  # add a sentence-level dense ranking to the fusion
     duplicate_similarity: float = DUPLICATE_SIMILARITY
     duplicate_overlap: float = DUPLICATE_OVERLAP
-    neighbour_similarity: float = 0.65  # a word the articles never use is searched as the closest word they do use
+    neighbour_similarity: float = NEIGHBOUR_SIMILARITY  # an unknown word is searched as its closest corpus word
     disagreement_min_probability: float = 0.1  # spans the ranker gives at least this chance take sides
     related_min_similarity: float = 0.35  # an abstention offers passages at least this close as "related"
 

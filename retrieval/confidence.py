@@ -16,7 +16,7 @@ import numpy as np
 
 from ingest.encoder import Encoder
 from retrieval.extract import Candidate, covered_stems
-from retrieval.query import Query
+from retrieval.query import NEIGHBOUR_SIMILARITY, Query
 
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 FEATURES = ("probability", "similarity", "unknown", "unknown_rare", "missing_quantity", "missing_weight")
@@ -97,16 +97,18 @@ def confidence_features(query: Query, candidates: list[Candidate], weights: dict
     ``retrieval.answer.measure_missing`` measures it when it matters).
 
     ``weights`` are the IDF weights of the query's known terms; an unknown term weighs as the rarest term, and
-    counts as unknown as far as it is from the closest word the corpus uses (``Query.neighbours``) when the best
-    span uses that word, and wholly otherwise.
+    counts as unknown as far as it is from the closest word the corpus uses (``Query.neighbours``), measured from
+    ``NEIGHBOUR_SIMILARITY`` up, when the best span uses that word, and wholly otherwise.
     """
     rarest = max(weights.values(), default=1.0)
     total = sum(weights.values()) + rarest * len(query.unknown)
 
     # a word the corpus lacks is as familiar as its nearest corpus word only when the answer uses that word: a
-    # span on "treatment" does not answer "cure" ("is there a cure for ALS"), one on "caffeine" answers "coffee"
+    # span on "treatment" does not answer "cure" ("is there a cure for ALS"), one on "caffeine" answers "coffee";
+    # and only as far as that word is closer than the least a neighbour must be (cure -> treatment, 0.71, barely is)
     said = candidates[0].stems if candidates else frozenset()
-    closeness = {s: cos for s, (near, cos) in query.neighbours.items() if near in said}
+    closeness = {s: max(0.0, (cos - NEIGHBOUR_SIMILARITY) / (1.0 - NEIGHBOUR_SIMILARITY))
+                 for s, (near, cos) in query.neighbours.items() if near in said}
 
     def strangeness(stems: list[str]) -> float:
         return 1.0 if total == 0 else rarest * sum(1.0 - closeness.get(s, 0.0) for s in stems) / total

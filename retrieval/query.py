@@ -67,6 +67,9 @@ class Query:
         return f"{self.text} ({', '.join(self.alias_names)})" if self.alias_names else self.text
 
 
+NEIGHBOUR_SIMILARITY = 0.65  # a word the articles never use is searched as their closest word this close
+
+
 def with_neighbours(query: Query, neighbours: list[tuple[str, str, float]], *, min_similarity: float) -> Query:
     """``query`` with each unknown word that comes at least ``min_similarity`` close to a word of the corpus
     (``neighbours``: one (stem, word, cosine) per ``query.unknown`` stem, from ``WordVectors.nearest``) searched as
