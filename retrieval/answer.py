@@ -5,7 +5,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from retrieval.confidence import Calibration, confidence_features, load_calibration, missing_weight, missing_words
+from retrieval.confidence import (MAX_MEASURED_WORDS, Calibration, confidence_features, load_calibration,
+                                  measured_ranges, missing_words, word_weights)
 from retrieval.extract import Candidate, chunk_units, extract_candidates, term_weights
 from retrieval.group import (DUPLICATE_OVERLAP, DUPLICATE_SIMILARITY, Group, asks_whether, find_disagreement,
                              group_duplicates)
@@ -130,7 +131,7 @@ class Retrieved:
     candidates: list[Candidate]
     groups: list[Group]
     voters: list[Group]  # the groups that may take a side in a disagreement (more chunks than ``groups``)
-    features: dict[str, float]  # "missing_weight" is 0 here until ``measure_missing`` measures it
+    features: dict[str, float]  # unknown words count wholly and "missing_weight" is 0 until ``measure_missing``
     missing: list[str]  # question words the best span lacks (``missing_words``)
     question_vector: np.ndarray
 
@@ -160,17 +161,21 @@ def retrieve(question: str, index: Index, *, settings: RetrievalSettings = Retri
 
 
 def measure_missing(index: Index, retrieved: Retrieved, calibration: Calibration | None = None) -> dict[str, float]:
-    """The confidence features with ``missing_weight`` measured, which takes a second encoder call.
+    """The confidence features with the weight in the question of its unknown and missing words measured, which
+    takes a second encoder call (``confidence.word_weights``).
 
-    Given ``calibration``, it is measured only when its value (between 0 and 1) could change the decision to
-    abstain; otherwise it stays 0, the decision is the same, and the confidence is the top of its range.
+    Given ``calibration``, it is measured only when the measured values could change the decision to abstain:
+    unmeasured, the unknown words count wholly and "missing_weight" is 0, the two ends of their ranges.
     """
-    features = retrieved.features
-    if not retrieved.missing or (calibration is not None
-                                 and not calibration.undecided(features, "missing_weight", 0.0, 1.0)):
+    features, query = retrieved.features, retrieved.query
+    words = list(dict.fromkeys([query.written.get(s, s) for s in query.unknown] + retrieved.missing))
+    words = words[:MAX_MEASURED_WORDS]
+    if not words:
         return features
-    weight = missing_weight(index.encoder, retrieved.query.text, retrieved.question_vector, retrieved.missing)
-    return {**features, "missing_weight": weight}
+    if calibration is not None and not calibration.undecided(features, measured_ranges(features)):
+        return features
+    meaning = dict(zip(words, word_weights(index.encoder, query.text, retrieved.question_vector, words)))
+    return confidence_features(query, retrieved.candidates, term_weights(index, query.terms), meaning)
 
 
 def answer(question: str, index: Index, *, k: int = 5, settings: RetrievalSettings = RetrievalSettings(),

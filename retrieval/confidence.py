@@ -21,6 +21,12 @@ from retrieval.query import NEIGHBOUR_SIMILARITY, Query
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 FEATURES = ("probability", "similarity", "unknown", "unknown_rare", "missing_quantity", "missing_weight")
 MAX_MISSING_WORDS = 4  # words of the question weighed for being missing from the answer (one encoder batch)
+MAX_MEASURED_WORDS = 12  # words whose weight in the question is measured (one encoder batch); others weigh wholly
+# A word carries the question as far as removing it moves the question's vector (1 - cosine), up to this much:
+# "pregnant" in "twitching while pregnant normal?" moves it 0.19 and counts wholly, "daughter" in a long message
+# about a daughter's diet and twitching 0.01 and counts a third. Chosen by cross-validated abstention on dev
+# (README, Evaluation).
+MEANING_DROP = 0.03
 _ASKS_AMOUNT = re.compile(r"\b(?:how\s+(?:much|many)|dose|dosage|doses|mg|milligrams?|mcg|iu|units?\s+of)\b",
                           re.IGNORECASE)
 # An amount answers "how much/many": a number with what it counts ("90%", "two to five years", "a few days",
@@ -45,11 +51,15 @@ class Calibration:
         z = self.bias + sum(w * features[name] for w, name in zip(self.weights, FEATURES))
         return 1.0 / (1.0 + math.exp(-max(min(z, 40.0), -40.0)))
 
-    def undecided(self, features: dict[str, float], name: str, low: float, high: float) -> bool:
-        """True when feature ``name``, anywhere in [``low``, ``high``], could put the confidence on either side
-        of the threshold; False when the decision is the same for every value in that range."""
-        ends = [self.confidence({**features, name: value}) >= self.threshold for value in (low, high)]
-        return ends[0] != ends[1]
+    def undecided(self, features: dict[str, float], ranges: dict[str, tuple[float, float]]) -> bool:
+        """True when the features named in ``ranges``, each anywhere in its (low, high) range, could put the
+        confidence on either side of the threshold; False when the decision is the same for every such value."""
+        weights = dict(zip(FEATURES, self.weights))
+        fixed = self.bias + sum(w * features[name] for name, w in weights.items() if name not in ranges)
+        spans = [sorted((weights[name] * low, weights[name] * high)) for name, (low, high) in ranges.items()]
+        lowest, highest = fixed + sum(s[0] for s in spans), fixed + sum(s[1] for s in spans)
+        as_confidence = lambda z: 1.0 / (1.0 + math.exp(-max(min(z, 40.0), -40.0)))  # noqa: E731
+        return (as_confidence(lowest) >= self.threshold) != (as_confidence(highest) >= self.threshold)
 
     def save(self, path: Path = CALIBRATION_FILE) -> None:
         data = asdict(self)
@@ -81,24 +91,36 @@ def missing_words(query: Query, candidates: list[Candidate]) -> list[str]:
     return list(dict.fromkeys(missing))[:MAX_MISSING_WORDS]
 
 
-def missing_weight(encoder: Encoder, question: str, question_vector: np.ndarray, words: list[str]) -> float:
-    """How much of the question's meaning rests on words the answer lacks: the largest drop in similarity
-    between the question and the question with one such word removed (0 when none), at most 1."""
+def measured_ranges(features: dict[str, float]) -> dict[str, tuple[float, float]]:
+    """What measuring the words' weight (``word_weights``) can make of the unmeasured features: the unknown
+    shares anywhere down to 0, "missing_weight" anywhere from 0 to 1."""
+    return {"unknown": (0.0, features["unknown"]), "unknown_rare": (0.0, features["unknown_rare"]),
+            "missing_weight": (0.0, 1.0)}
+
+
+def word_weights(encoder: Encoder, question: str, question_vector: np.ndarray, words: list[str]) -> list[float]:
+    """How much of the question's meaning rests on each of ``words``: the drop in similarity between the
+    question and the question with that word removed, between 0 and 1."""
     if not words:
-        return 0.0
+        return []
     shortened = [re.sub(rf"\b{re.escape(word)}\b", " ", question, flags=re.IGNORECASE) for word in words]
-    return float(min(1.0, max(0.0, 1.0 - float((encoder.encode(shortened) @ question_vector).min()))))
+    return [min(1.0, max(0.0, 1.0 - float(c))) for c in encoder.encode(shortened) @ question_vector]
 
 
-def confidence_features(query: Query, candidates: list[Candidate], weights: dict[str, float]) -> dict[str, float]:
+def confidence_features(query: Query, candidates: list[Candidate], weights: dict[str, float],
+                        meaning: dict[str, float] | None = None) -> dict[str, float]:
     """The features of an answer: the ranker's best probability, best similarity, weighted share of terms the
     corpus does not use (and of those the model does not know either), whether an amount was asked for and the
-    best span has none, and "missing_weight" at 0 (it takes another encoder call:
-    ``retrieval.answer.measure_missing`` measures it when it matters).
+    best span has none, and "missing_weight": how much of the question rests on a word the best span lacks.
 
     ``weights`` are the IDF weights of the query's known terms; an unknown term weighs as the rarest term, and
     counts as unknown as far as it is from the closest word the corpus uses (``Query.neighbours``), measured from
     ``NEIGHBOUR_SIMILARITY`` up, when the best span uses that word, and wholly otherwise.
+
+    ``meaning`` maps words as written (``Query.written``) to their weight in the question (``word_weights``):
+    an unknown word counts in proportion up to ``MEANING_DROP``. Without it (measuring takes another encoder
+    call: ``retrieval.answer.measure_missing`` does it when it matters) every unknown word counts wholly and
+    "missing_weight" is 0: the two ends of what measuring can give.
     """
     rarest = max(weights.values(), default=1.0)
     total = sum(weights.values()) + rarest * len(query.unknown)
@@ -110,8 +132,12 @@ def confidence_features(query: Query, candidates: list[Candidate], weights: dict
     closeness = {s: max(0.0, (cos - NEIGHBOUR_SIMILARITY) / (1.0 - NEIGHBOUR_SIMILARITY))
                  for s, (near, cos) in query.neighbours.items() if near in said}
 
+    def carried(stem: str) -> float:
+        word = query.written.get(stem, stem)
+        return 1.0 if meaning is None or word not in meaning else min(1.0, meaning[word] / MEANING_DROP)
+
     def strangeness(stems: list[str]) -> float:
-        return 1.0 if total == 0 else rarest * sum(1.0 - closeness.get(s, 0.0) for s in stems) / total
+        return 1.0 if total == 0 else rarest * sum((1.0 - closeness.get(s, 0.0)) * carried(s) for s in stems) / total
 
     top = candidates[:3]
     asks_amount = bool(_ASKS_AMOUNT.search(query.text))
@@ -122,5 +148,6 @@ def confidence_features(query: Query, candidates: list[Candidate], weights: dict
         # of those, the words the model does not know either: a named drug or a thing of another field
         "unknown_rare": strangeness(query.rare),
         "missing_quantity": float(asks_amount and not any(_AMOUNT.search(c.text) for c in top[:1])),
-        "missing_weight": 0.0,
+        "missing_weight": 0.0 if meaning is None else max(
+            (meaning.get(word, 0.0) for word in missing_words(query, candidates)), default=0.0),
     }

@@ -15,6 +15,7 @@ from ingest.pipeline import Settings, ingest
 from ingest.store import FORMAT_VERSION, MANIFEST, IndexStore, IndexUnavailable
 from retrieval import IndexMismatch, QuestionError, RetrievalSettings, answer, load_index
 from retrieval.answer import encode_query, measure_missing, prepare_query, query_for, retrieve
+from retrieval.confidence import measured_ranges
 from retrieval.extract import chunk_units
 from retrieval.search import chunk_bm25_scores, hybrid_ranking, query_stems
 from retrieval.ranker import FEATURES, Ranker, load_ranker
@@ -226,7 +227,8 @@ def test_missing_weight_is_measured_only_when_it_can_change_the_decision(index, 
     result = ask(question, index, calibration=abstention)
     second_call = len(index.encoder.encoded) > first_batch
     assert result.abstained == (abstention.confidence(measured) < abstention.threshold)
-    if abstention.undecided(retrieved.features, "missing_weight", 0.0, 1.0) and retrieved.missing:
+    measurable = retrieved.missing or retrieved.query.unknown
+    if measurable and abstention.undecided(retrieved.features, measured_ranges(retrieved.features)):
         assert second_call and result.confidence == pytest.approx(abstention.confidence(measured), abs=1e-4)
     else:
         assert not second_call

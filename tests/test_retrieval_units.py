@@ -337,10 +337,23 @@ def test_confidence_does_not_overflow():
 
 def test_undecided_when_a_feature_range_straddles_the_threshold():
     calibration = Calibration((0.0, 0.0, 0.0, 0.0, 0.0, -2.0), bias=1.0, threshold=0.5)
-    assert calibration.undecided(features(), "missing_weight", 0.0, 1.0)  # z runs from 1 down to -1
-    assert not calibration.undecided(features(), "missing_weight", 0.0, 0.4)  # z stays above 0
-    assert not Calibration((0.0, 0.0, 0.0, 0.0, 0.0, -2.0), 3.0, 0.5).undecided(features(), "missing_weight", 0.0, 1.0)
-    assert not Calibration((0.0, 0.0, 0.0, 0.0, 0.0, -2.0), -1.0, 0.5).undecided(features(), "missing_weight", 0.0, 1.0)
+    assert calibration.undecided(features(), {"missing_weight": (0.0, 1.0)})  # z runs from 1 down to -1
+    assert not calibration.undecided(features(), {"missing_weight": (0.0, 0.4)})  # z stays above 0
+    for always_one_side in (3.0, -1.0):
+        fixed = Calibration((0.0, 0.0, 0.0, 0.0, 0.0, -2.0), always_one_side, 0.5)
+        assert not fixed.undecided(features(), {"missing_weight": (0.0, 1.0)})
+
+
+def test_undecided_over_several_ranges_takes_their_extremes_together():
+    # z = 1 - 1 * unknown - 2 * missing_weight: each range alone keeps z above 0, together they reach -0.8
+    calibration = Calibration((0.0, 0.0, -1.0, 0.0, 0.0, -2.0), bias=1.0, threshold=0.5)
+    assert not calibration.undecided(features(), {"unknown": (0.0, 0.9)})
+    assert not calibration.undecided(features(), {"missing_weight": (0.0, 0.45)})
+    assert calibration.undecided(features(), {"unknown": (0.0, 0.9), "missing_weight": (0.0, 0.45)})
+    # a positive weight turns its range the other way round
+    rising = Calibration((0.0, 0.0, 1.0, 0.0, 0.0, 0.0), bias=-0.5, threshold=0.5)
+    assert rising.undecided(features(), {"unknown": (0.0, 1.0)})
+    assert not rising.undecided(features(), {"unknown": (0.0, 0.4)})
 
 
 def test_calibration_saves_and_loads(tmp_path):

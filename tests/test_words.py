@@ -10,7 +10,7 @@ from conftest import FakeEncoder, build_fake_index, calibration, simple_ranker
 from ingest.words import WORDS_FILE, WordVectors, WordsUpdate, surface_words
 from retrieval import RetrievalSettings, answer, load_index
 from retrieval.answer import prepare_query
-from retrieval.confidence import confidence_features, missing_words
+from retrieval.confidence import MEANING_DROP, confidence_features, missing_words
 from retrieval.query import Query, with_neighbours
 
 
@@ -145,3 +145,23 @@ def test_an_alias_in_the_span_covers_the_name_it_stands_for():
 
     assert missing_words(asked, [SaysMS()]) == []
     assert missing_words(asked, [SaysNeither()]) == ["multiple", "sclerosis"]
+
+
+def test_an_unknown_word_counts_as_far_as_the_question_rests_on_it():
+    weights = {"muscl": 1.0, "twitch": 1.0}
+
+    class Span:
+        stems = frozenset({"muscl", "twitch"})
+        probability, similarity, text = 0.9, 0.6, "Muscles twitch."
+
+    unmeasured = confidence_features(query(), [Span()], weights)
+    assert unmeasured["unknown"] == pytest.approx(1 / 3) and unmeasured["missing_weight"] == 0.0
+    # removing "coffee" moves the question 0.2: it carries the question and counts wholly, and is the missing weight
+    carried = confidence_features(query(), [Span()], weights, {"coffee": 0.2})
+    assert carried["unknown"] == pytest.approx(1 / 3) and carried["missing_weight"] == pytest.approx(0.2)
+    # a word the question hardly rests on ("my teenage daughter ...") counts in proportion below MEANING_DROP
+    context = confidence_features(query(), [Span()], weights, {"coffee": MEANING_DROP / 4})
+    assert context["unknown"] == pytest.approx(1 / 12) and context["missing_weight"] == pytest.approx(MEANING_DROP / 4)
+    rare = query(rare=["coffe"])
+    assert confidence_features(rare, [Span()], weights, {"coffee": 0.0})["unknown_rare"] == 0.0
+    assert confidence_features(rare, [Span()], weights)["unknown_rare"] == pytest.approx(1 / 3)
