@@ -56,6 +56,12 @@ _RELATION_WORDS = frozenset(tokenize([
     "frequent often rare typical early first type kind people person someone patients get gets getting have "
     "has make makes start starts disease diseases condition itself else due result results from"])[0])
 
+# Of those, the words that ask how two things relate ("is twitching a sign of MS", "how common is twitching in
+# MS"), not what one does ("can MS twitching get bad enough to stop your day", "does MS start with twitching").
+_RELATING_WORDS = frozenset(tokenize([
+    "symptom symptoms sign signs common usual usually typical frequent often rare cause causes caused related "
+    "relation link linked mean means indicate indicates part feature due result results from"])[0])
+
 
 @dataclass
 class Group:
@@ -203,7 +209,7 @@ def find_disagreement(question: str, groups: list[Group], terms: list[str], alia
     # A question relating two things the articles define names for ("is that twitching from the MS?") is
     # about those two, whatever else it tells ("my husband's arm"), when it asks how they relate.
     named = [names for names in subjects if len(names) > 1]
-    if len(named) >= 2 and (any(term in _RELATION_WORDS for term in terms) or _ASKS_IDENTITY.search(question)):
+    if len(named) >= 2 and (any(term in _RELATING_WORDS for term in terms) or _ASKS_IDENTITY.search(question)):
         subjects = named
     if len(subjects) < 2:  # a disagreement is about how two things relate ("twitching" and "MS")
         return None

@@ -176,6 +176,16 @@ def test_a_question_relating_two_named_things_is_about_them_whatever_else_it_tel
     assert ask(question, index).disagreement is flagged
 
 
+@pytest.mark.parametrize("question, flagged", [
+    ("Can PN tremor stop a normal day?", False),  # asks what the tremor does, not how it relates to PN
+    ("Is PN tremor common?", True),  # asks how common it is: the sides disagree on that
+])
+def test_only_words_relating_the_two_things_make_a_question_about_them(tmp_path, question, flagged):
+    articles = {**NAMED, "day.txt": "Daily Life\n\nStrong shaking can stop a normal day.\n"}
+    index = load_index(build_fake_index(tmp_path, articles), FakeEncoder())
+    assert ask(question, index).disagreement is flagged
+
+
 @pytest.mark.parametrize("close, far", [("a common", "rarely a"), ("rarely a", "a common")])
 def test_the_side_the_ranker_puts_higher_leads_a_disagreement(tmp_path, close, far):
     articles = {
