@@ -38,6 +38,10 @@ _AMOUNT = re.compile(rf"\b{_NUMBER}(?:\s*(?:-|to|or)\s*{_NUMBER})?\s*(?:%|percen
                      r"people\b|patients\b|cases\b|in \d+\b|out of\b|per\b|a day\b)", re.IGNORECASE)
 
 
+def _sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(min(z, 40.0), -40.0)))
+
+
 @dataclass(frozen=True)
 class Calibration:
     """Logistic weights over ``FEATURES`` and the abstention threshold, with how they were chosen."""
@@ -48,8 +52,7 @@ class Calibration:
     method: str = ""
 
     def confidence(self, features: dict[str, float]) -> float:
-        z = self.bias + sum(w * features[name] for w, name in zip(self.weights, FEATURES))
-        return 1.0 / (1.0 + math.exp(-max(min(z, 40.0), -40.0)))
+        return _sigmoid(self.bias + sum(w * features[name] for w, name in zip(self.weights, FEATURES)))
 
     def undecided(self, features: dict[str, float], ranges: dict[str, tuple[float, float]]) -> bool:
         """True when the features named in ``ranges``, each anywhere in its (low, high) range, could put the
@@ -58,8 +61,7 @@ class Calibration:
         fixed = self.bias + sum(w * features[name] for name, w in weights.items() if name not in ranges)
         spans = [sorted((weights[name] * low, weights[name] * high)) for name, (low, high) in ranges.items()]
         lowest, highest = fixed + sum(s[0] for s in spans), fixed + sum(s[1] for s in spans)
-        as_confidence = lambda z: 1.0 / (1.0 + math.exp(-max(min(z, 40.0), -40.0)))  # noqa: E731
-        return (as_confidence(lowest) >= self.threshold) != (as_confidence(highest) >= self.threshold)
+        return (_sigmoid(lowest) >= self.threshold) != (_sigmoid(highest) >= self.threshold)
 
     def save(self, path: Path = CALIBRATION_FILE) -> None:
         data = asdict(self)
