@@ -206,8 +206,9 @@ def answer(question: str, index: Index, *, k: int = 5, settings: RetrievalSettin
     # ranker puts higher first
     if sides:
         sides = tuple(sorted(sides, key=lambda g: -g.head.score))
-        heads = {id(side.head) for side in sides}
-        shown = [*sides, *(g for g in groups if id(g.head) not in heads)][: max(k, 2)]
+        # a side's head may be cut to the paragraph that takes the side: it still ends where its span ends
+        heads = {(side.head.article_id, side.head.end) for side in sides}
+        shown = [*sides, *(g for g in groups if (g.head.article_id, g.head.end) not in heads)][: max(k, 2)]
     else:
         shown = groups[:k]
     return Answer(text, tuple(_extract(index, g) for g in shown), False, round(confidence, 4), sides is not None,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 import numpy as np
@@ -181,16 +181,31 @@ def _names(stems: set[str], names: list[tuple[str, ...]], document_frequency: Ca
     return any(name_matches(name, stems, document_frequency) for name in names)
 
 
-def _side(text: str, subjects: list[list[tuple[str, ...]]], document_frequency: Callable[[str], int]) -> int:
-    """The stance of the first sentence of ``text`` that names every subject and takes a side (0 if none).
+def _side(text: str, subjects: list[list[tuple[str, ...]]], document_frequency: Callable[[str], int]
+          ) -> tuple[int, int]:
+    """The stance of the first sentence of ``text`` that names every subject and takes a side, and where that
+    sentence starts in ``text``; (0, 0) if none.
 
     "Twitch-like spasticity" names spasticity, not twitching: words ending in "-like" do not name a subject.
     """
-    sentences = [text[start:end] for start, end in split_sentences(text)]
-    for sentence, stems in zip(sentences, tokenize([_LIKE.sub(" ", s) for s in sentences])):
+    bounds = split_sentences(text)
+    sentences = [text[start:end] for start, end in bounds]
+    for (start, _), sentence, stems in zip(bounds, sentences, tokenize([_LIKE.sub(" ", s) for s in sentences])):
         if all(_names(set(stems), names, document_frequency) for names in subjects) and (side := stance(sentence)):
-            return side
-    return 0
+            return side, start
+    return 0, 0
+
+
+def _from_its_paragraph(candidate: Candidate, where: int) -> Candidate:
+    """``candidate`` cut to start at the paragraph holding its character ``where``, when an earlier paragraph
+    leads it: a side is shown as the words that take it ("An MS spasm might feel like a tight muscle." above
+    "MS very rarely involves the lower motor neurons" says nothing of the question). For display only: the
+    spans' vectors and words, used to group them, are left as they were."""
+    cut = candidate.text.rfind("\n\n", 0, where)
+    if cut < 0:
+        return candidate
+    cut += len(candidate.text[cut:]) - len(candidate.text[cut:].lstrip())
+    return replace(candidate, start=candidate.start + cut, text=candidate.text[cut:])
 
 
 def find_disagreement(question: str, groups: list[Group], terms: list[str], aliases: AliasTable,
@@ -213,7 +228,9 @@ def find_disagreement(question: str, groups: list[Group], terms: list[str], alia
         subjects = named
     if len(subjects) < 2:  # a disagreement is about how two things relate ("twitching" and "MS")
         return None
-    voting = [(g, side) for g in groups if g.head.probability >= min_probability and (side := _side(g.head.text, subjects, document_frequency))]
+    sides = {id(g): _side(g.head.text, subjects, document_frequency) for g in groups
+             if g.head.probability >= min_probability}
+    voting = [(g, sides[id(g)][0]) for g in groups if sides.get(id(g), (0, 0))[0]]
     articles = {id(g): {g.head.article_id, *(o.article_id for o in g.others)} for g, _ in voting}
     pairs = [(a, d) for a, side_a in voting if side_a > 0 for d, side_d in voting if side_d < 0
              if not articles[id(a)] & articles[id(d)]]
@@ -221,4 +238,5 @@ def find_disagreement(question: str, groups: list[Group], terms: list[str], alia
         return None
     for group, side in voting:
         group.stance = side
+        group.head = _from_its_paragraph(group.head, sides[id(group)][1])
     return max(pairs, key=lambda pair: pair[0].head.probability + pair[1].head.probability)

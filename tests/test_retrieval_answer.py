@@ -157,6 +157,24 @@ def test_flagged_disagreement_shows_both_sides_within_k(tmp_path):
     assert sorted(e.stance for e in result.extracts) == ["affirms", "denies"]
 
 
+def test_a_side_is_shown_from_the_paragraph_that_takes_it(tmp_path):
+    articles = {
+        "common.txt": "Tremor Basics\n\nTremor is a common symptom of PN.\n",
+        "rare.txt": "PN Facts\n\nPN tremor can feel odd.\n\nTremor is rarely a symptom of PN.\n",
+    }
+    index = load_index(build_fake_index(tmp_path, articles), FakeEncoder())
+    question = "Is PN tremor common?"
+    ranked = retrieve(question, index, ranker=simple_ranker()).candidates
+    assert any(c.text == "PN tremor can feel odd.\n\nTremor is rarely a symptom of PN." for c in ranked)
+    result = ask(question, index)
+    assert result.disagreement
+    (denies,) = [e for e in result.extracts if e.stance == "denies"]
+    assert denies.text == "Tremor is rarely a symptom of PN."  # not the paragraph above, which takes no side
+    assert index.article_text("rare")[denies.start:denies.end] == denies.text
+    assert denies.passage.start <= denies.start and denies.end <= denies.passage.end
+    assert sum(e.article.id == "rare" for e in result.extracts) == 1  # the whole span is not shown again
+
+
 NAMED = {
     "defs.txt": ("Terms\n\nTremor, or shaking, is an involuntary movement of the hands or head.\n\n"
                  "Peripheral neuropathy (PN) damages nerves.\n"),
