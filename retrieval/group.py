@@ -49,18 +49,15 @@ _ASKS_IDENTITY = re.compile(r"\b(?:could|can|might|may|would|will) (?:it|this|th
 # Qualifiers that turn a denial into "not on its own", which does not contradict "it is a symptom".
 _HEDGED = re.compile(r"\b(?:alone|by itself|on its own|in isolation|without other symptoms|isolated)\b",
                      re.IGNORECASE)
-# Words that say what is asked about a subject rather than name it.
-_RELATION_WORDS = frozenset(tokenize([
-    "symptom symptoms sign signs common usual usually normal cause causes caused related relation link linked "
-    "mean means indicate indicates serious bad part feature effect effects happen happens occur occurs "
-    "frequent often rare typical early first type kind people person someone patients get gets getting have "
-    "has make makes start starts disease diseases condition itself else due result results from"])[0])
-
-# Of those, the words that ask how two things relate ("is twitching a sign of MS", "how common is twitching in
-# MS"), not what one does ("can MS twitching get bad enough to stop your day", "does MS start with twitching").
+# Words that ask how two things relate ("is twitching a sign of MS", "how common is twitching in MS")...
 _RELATING_WORDS = frozenset(tokenize([
     "symptom symptoms sign signs common usual usually typical frequent often rare cause causes caused related "
     "relation link linked mean means indicate indicates part feature due result results from"])[0])
+# ... and, with them, all the words that say what is asked about a subject rather than name it, such as what one
+# does ("can MS twitching get bad enough to stop your day", "does MS start with twitching").
+_RELATION_WORDS = _RELATING_WORDS | frozenset(tokenize([
+    "normal serious bad effect effects happen happens occur occurs early first type kind people person someone "
+    "patients get gets getting have has make makes start starts disease diseases condition itself else"])[0])
 
 
 @dataclass
@@ -228,15 +225,15 @@ def find_disagreement(question: str, groups: list[Group], terms: list[str], alia
         subjects = named
     if len(subjects) < 2:  # a disagreement is about how two things relate ("twitching" and "MS")
         return None
-    sides = {id(g): _side(g.head.text, subjects, document_frequency) for g in groups
-             if g.head.probability >= min_probability}
-    voting = [(g, sides[id(g)][0]) for g in groups if sides.get(id(g), (0, 0))[0]]
-    articles = {id(g): {g.head.article_id, *(o.article_id for o in g.others)} for g, _ in voting}
-    pairs = [(a, d) for a, side_a in voting if side_a > 0 for d, side_d in voting if side_d < 0
+    read = [(g, *_side(g.head.text, subjects, document_frequency)) for g in groups
+            if g.head.probability >= min_probability]
+    voting = [(g, side, where) for g, side, where in read if side]
+    articles = {id(g): {g.head.article_id, *(o.article_id for o in g.others)} for g, _, _ in voting}
+    pairs = [(a, d) for a, side_a, _ in voting if side_a > 0 for d, side_d, _ in voting if side_d < 0
              if not articles[id(a)] & articles[id(d)]]
     if not pairs:
         return None
-    for group, side in voting:
+    for group, side, where in voting:
         group.stance = side
-        group.head = _from_its_paragraph(group.head, sides[id(group)][1])
+        group.head = _from_its_paragraph(group.head, where)
     return max(pairs, key=lambda pair: pair[0].head.probability + pair[1].head.probability)
