@@ -53,6 +53,11 @@ class CountingEncoder:
         self.texts += len(texts)
         return self.encoder.encode(texts)
 
+    def encode_with_tokens(self, texts: list[str]):
+        self.calls += 1
+        self.texts += len(texts)
+        return self.encoder.encode_with_tokens(texts)
+
 
 class PlainBaseline:
     """Encode, dense top-k with ``util.semantic_search``, BM25 top-k with bm25s: retrieval with no extras."""

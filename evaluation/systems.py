@@ -48,6 +48,7 @@ class MemoEncoder:
     def __init__(self, encoder) -> None:
         self.encoder = encoder
         self._vectors: dict[str, np.ndarray] = {}
+        self._tokens: dict[str, tuple[list[str], np.ndarray]] = {}
 
     def __getattr__(self, name: str):
         return getattr(self.encoder, name)
@@ -59,6 +60,16 @@ class MemoEncoder:
         if not texts:
             return self.encoder.encode([])
         return np.stack([self._vectors[t] for t in texts])
+
+    def encode_with_tokens(self, texts: list[str]) -> tuple[np.ndarray, list[tuple[list[str], np.ndarray]]]:
+        missing = [t for t in dict.fromkeys(texts) if t not in self._tokens]
+        if missing:
+            vectors, tokens = self.encoder.encode_with_tokens(missing)
+            self._vectors.update(zip(missing, vectors))
+            self._tokens.update(zip(missing, tokens))
+        if not texts:
+            return self.encoder.encode_with_tokens([])
+        return np.stack([self._vectors[t] for t in texts]), [self._tokens[t] for t in texts]
 
 
 def memo_encoder(index) -> MemoEncoder:

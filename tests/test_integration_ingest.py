@@ -41,6 +41,10 @@ class RecordingEncoder(SentenceTransformerEncoder):
         self.encoded.extend(texts)
         return super().encode(texts)
 
+    def encode_with_tokens(self, texts: list[str]):
+        self.encoded.extend(texts)
+        return super().encode_with_tokens(texts)
+
 
 @pytest.fixture(scope="module")
 def encoder() -> RecordingEncoder:
