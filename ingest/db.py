@@ -18,7 +18,7 @@ import numpy as np
 
 from ingest.aliases import Alias
 from ingest.types import Article, Chunk, Sentence, text_hash
-from ingest.vectors import Segments
+from ingest.vectors import SEVERAL_ROWS, Segments
 
 DB = "meta.sqlite"
 _DIRECT_BLOCK, _DIRECT_ALIGN = 1 << 22, 4096  # copy_uncached: bytes per write; O_DIRECT needs whole blocks
@@ -29,6 +29,7 @@ VECTORS = {
     "sentences": ("sentences", "embed_hash"),
     "sections": ("chunks", "section_hash"),
     "plain": ("sentences", "plain_hash"),  # the sentence without its heading (same id as the sentence)
+    "tokens": ("sentences", "plain_hash"),  # its content words in context (several rows per sentence, int8)
 }
 
 SCHEMA = """
@@ -186,15 +187,29 @@ class VersionWriter:
             'INSERT INTO aliases (term, alias, article_id, start, "end") VALUES (?,?,?,?,?)',
             [(a.term, a.alias, a.article_id, a.start, a.end) for a in aliases],
         )
-        return {"chunks": chunk_ids, "sections": chunk_ids, "sentences": sentence_ids, "plain": sentence_ids}
+        return {"chunks": chunk_ids, "sections": chunk_ids, "sentences": sentence_ids, "plain": sentence_ids,
+                "tokens": sentence_ids}
 
     def add_vectors(self, kind: str, ids: list[int], vectors: np.ndarray) -> None:
         """The vectors of rows added by ``add_article`` (``check`` verifies none is missing)."""
+        if kind in SEVERAL_ROWS:
+            raise ValueError(f"{kind} has several rows per id: use add_rows")
         if len(ids) != len(vectors):
             raise ValueError(f"{kind}: {len(ids)} ids but {len(vectors)} vectors")
         if len(ids):
             self._new[kind][0].append(np.asarray(ids, dtype=np.int64))
             self._new[kind][1].append(np.asarray(vectors, dtype=np.float32))
+
+    def add_rows(self, kind: str, ids: list[int], rows: list[np.ndarray]) -> None:
+        """For a kind in ``SEVERAL_ROWS``: the rows of each id added by ``add_article``, at least one each."""
+        if kind not in SEVERAL_ROWS:
+            raise ValueError(f"{kind} has one vector per id: use add_vectors")
+        if len(ids) != len(rows) or any(len(r) == 0 for r in rows):
+            raise ValueError(f"{kind}: {len(ids)} ids but {len(rows)} groups of rows, "
+                             f"{sum(len(r) == 0 for r in rows)} of them empty")
+        if len(ids):
+            self._new[kind][0].append(np.repeat(np.asarray(ids, dtype=np.int64), [len(r) for r in rows]))
+            self._new[kind][1].append(np.concatenate(rows).astype(SEVERAL_ROWS[kind]))
 
     def chunk_stems(self) -> tuple[list[int], list[list[str]]]:
         """(ids, BM25 tokens) of every chunk, in id order."""
@@ -216,6 +231,8 @@ class VersionWriter:
             # unordered, so SQLite scans a small covering index instead of the whole table
             rows = np.sort(np.fromiter((r[0] for r in self.db.execute(f"SELECT id FROM {table}")), dtype=np.int64))
             ids = np.sort(np.concatenate([self.segments[kind].live_ids(), self._pending_ids(kind)]))
+            if kind in SEVERAL_ROWS:
+                ids = np.unique(ids)
             if not np.array_equal(rows, ids):
                 raise RuntimeError(f"{kind}: {len(np.setdiff1d(rows, ids))} rows without vectors, "
                                    f"{len(np.setdiff1d(ids, rows))} vectors without rows, {len(ids)} vectors in all")
@@ -238,7 +255,7 @@ class VersionWriter:
 def vectors_by_hash(conn: sqlite3.Connection, segments: Segments, kind: str, hashes: set[str]
                     ) -> dict[str, np.ndarray]:
     """Stored vectors of ``kind`` whose embedded text has one of ``hashes``, keyed by hash (so re-ingest
-    re-encodes nothing it already has)."""
+    re-encodes nothing it already has). For a kind in ``SEVERAL_ROWS``, each hash's rows."""
     if kind not in VECTORS:
         raise ValueError(f"kind must be one of {sorted(VECTORS)}, got {kind!r}")
     table, column = VECTORS[kind]
@@ -251,22 +268,27 @@ def vectors_by_hash(conn: sqlite3.Connection, segments: Segments, kind: str, has
             wanted.setdefault(row_id, digest)
     if not wanted:
         return {}
-    found = segments.get(np.fromiter(wanted, dtype=np.int64))
+    ids = np.fromiter(wanted, dtype=np.int64)
+    found = segments.groups(ids) if kind in SEVERAL_ROWS else segments.get(ids)
     return {wanted[i]: vector for i, vector in found.items()}
 
 
 def published_vectors(path: Path, manifest: dict, hashes: dict[str, set[str]]) -> dict[str, dict[str, np.ndarray]]:
     """``vectors_by_hash`` on a published version, for ``{kind: hashes}``. A text's vector does not depend on its
-    kind, so a hash is looked up under every kind the version has (a version from before a kind existed still
-    gives what its other kinds hold: a sentence without a heading is its own plain text)."""
+    kind, so a hash is looked up under every kind of one vector per id the version has (a version from before a
+    kind existed still gives what its other kinds hold: a sentence without a heading is its own plain text).
+    A kind in ``SEVERAL_ROWS`` is looked up under itself: nothing when the version lacks it."""
     conn = connect_readonly(path)
     try:
         segments = open_segments(path, manifest)
-        everything = set().union(*hashes.values()) if hashes else set()
+        stored = manifest.get("vectors", {})
+        everything = set().union(*(h for kind, h in hashes.items() if kind not in SEVERAL_ROWS))
         found: dict[str, np.ndarray] = {}
         for kind in VECTORS:
-            if kind in manifest.get("vectors", {}) and (still := everything - set(found)):
+            if kind not in SEVERAL_ROWS and kind in stored and (still := everything - set(found)):
                 found.update(vectors_by_hash(conn, segments[kind], kind, still))
-        return {kind: {h: found[h] for h in wanted if h in found} for kind, wanted in hashes.items()}
+        return {kind: (vectors_by_hash(conn, segments[kind], kind, wanted) if kind in stored else {})
+                if kind in SEVERAL_ROWS else {h: found[h] for h in wanted if h in found}
+                for kind, wanted in hashes.items()}
     finally:
         conn.close()

@@ -20,6 +20,7 @@ from ingest.lexical import BM25_DIR, TOKENIZER, tokenize
 from ingest.load import ROOT, Skip, load_paths
 from ingest.store import FORMAT_VERSION, SEGMENT_FORMATS, IndexStore, Version
 from ingest.terms import TermCounts
+from ingest.tokens import content_rows, quantize
 from ingest.words import WordsUpdate, surface_words
 from ingest.types import Article, text_hash
 
@@ -118,6 +119,24 @@ def encode_texts(encoder: Encoder, texts: list[str], *, step: int, progress: boo
             vectors[batch] = encoder.encode([texts[i] for i in batch])
             bar.update(len(batch))
     return vectors
+
+
+def encode_with_tokens(encoder: Encoder, texts: list[str], *, step: int, progress: bool
+                       ) -> tuple[np.ndarray, list[np.ndarray]]:
+    """``encode_texts`` for sentences: their vectors, and from the same run each one's content words in context
+    (``ingest.tokens.content_rows``, quantized)."""
+    vectors = np.empty((len(texts), encoder.dimension), dtype=np.float32)
+    rows: list[np.ndarray] = [np.empty(0)] * len(texts)
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
+    with tqdm(total=len(texts), desc="embedding sentences", unit="text", file=sys.stderr,
+              disable=not progress or not texts) as bar:
+        for start in range(0, len(order), step):
+            batch = order[start:start + step]
+            vectors[batch], tokens = encoder.encode_with_tokens([texts[i] for i in batch])
+            for i, (pieces, token_vectors) in zip(batch, tokens):
+                rows[i] = quantize(content_rows(pieces, token_vectors))
+            bar.update(len(batch))
+    return vectors, rows
 
 
 def _carried_articles(live: Version, ids: list[str]) -> list[Article]:
@@ -226,6 +245,7 @@ def _build(
         for sentence in sentences:
             needed["sentences"][text_hash(sentence.embed_text)] = sentence.embed_text
             needed["plain"][text_hash(sentence.plain_text)] = sentence.plain_text
+            needed["tokens"][text_hash(sentence.plain_text)] = sentence.plain_text
     wanted = {kind: set(texts) for kind, texts in needed.items()}
     # vectors are reused from the live version (across a rebuild too, when the model is the same and they are
     # stored as segments), read there while the writer copies its database
@@ -235,14 +255,19 @@ def _build(
     # The words of the vocabulary that have no vector yet ("coffee" must find "caffeine" at query time).
     words = WordsUpdate(surface_words([c.embed_text for _, chunks, _, _ in prepared for c in chunks]),
                         encoder.dimension, parent=live.path if reusable else None, complete=bool(rebuild))
-    # One text needed as two kinds (a heading that is also a sentence, a one-word heading) is encoded once.
-    missing = sorted({text for kind, texts in needed.items() for digest, text in texts.items()
-                      if digest not in known[kind]} | set(words.missing))
+    # One text needed as two kinds (a heading that is also a sentence, a one-word heading) is encoded once; a
+    # sentence whose content words are missing gives its vector from the same run.
+    with_tokens = sorted({text for digest, text in needed["tokens"].items() if digest not in known["tokens"]})
+    missing = sorted(({text for kind, texts in needed.items() if kind != "tokens" for digest, text in texts.items()
+                       if digest not in known[kind]} | set(words.missing)) - set(with_tokens))
     encoded = dict(zip(missing, encode_texts(encoder, missing, step=settings.encode_step, progress=progress)))
+    vectors, rows = encode_with_tokens(encoder, with_tokens, step=settings.encode_step, progress=progress)
+    encoded.update(zip(with_tokens, vectors))
+    tokens = dict(zip(with_tokens, rows))
     for kind, texts in needed.items():
         for digest, text in texts.items():
             if digest not in known[kind]:
-                known[kind][digest] = encoded[text]
+                known[kind][digest] = tokens[text] if kind == "tokens" else encoded[text]
     deleted = writer.delete_articles(removed + updated)
     manifest_articles = {i: info for i, info in old.items() if i not in removed and not rebuild}
     stems = tokenize([c.embed_text for _, chunks, _, _ in prepared for c in chunks])
@@ -261,6 +286,7 @@ def _build(
         for kind, items in texts.items():
             if items:
                 writer.add_vectors(kind, ids[kind], np.stack([known[kind][text_hash(t)] for t in items]))
+        writer.add_rows("tokens", ids["tokens"], [known["tokens"][text_hash(s.plain_text)] for s in sentences])
     terms = _term_counts(live, rebuild, writer, deleted, new_terms)
     writer.check(terms.chunk_ids)
     terms.save(writer.path / BM25_DIR)
@@ -269,8 +295,8 @@ def _build(
     vectors = writer.close(number=int(store.next_name()[1:]))
     manifest = {
         **params, "parent": live.name if live else None, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "build_seconds": round(time.perf_counter() - started, 3), "counts": counts, "encoded": len(missing),
+        "build_seconds": round(time.perf_counter() - started, 3), "counts": counts, "encoded": len(encoded),
         "vectors": vectors,
         "articles": dict(sorted(manifest_articles.items())),
     }
-    return store.publish(writer.path, manifest), counts, len(missing)
+    return store.publish(writer.path, manifest), counts, len(encoded)

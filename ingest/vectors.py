@@ -1,7 +1,8 @@
 """Vectors of one kind (chunks, sections, sentences) as immutable segment files, like Lucene segments.
 
 A version holds segments ``{kind}-{n}.npy`` (vectors, float32) with ``{kind}-{n}.ids.npy`` (their SQLite ids,
-ascending) and ``{kind}-deleted.npy`` (ids deleted since). A new version hard-links the segments it keeps and
+ascending) and ``{kind}-deleted.npy`` (ids deleted since). A kind in ``SEVERAL_ROWS`` (the content words of
+sentences, ``ingest/tokens.py``) has several rows per id, one after another, as ``int8``: read with ``groups``. A new version hard-links the segments it keeps and
 writes only what changed: editing one article of thousands writes a few kilobytes, not the whole matrix.
 Above ``ANN_MIN_ROWS`` vectors, ``{kind}-ann-{n}.ivf`` (a FAISS inverted-file index of 8-bit codes over some
 segments) serves searches; the segments written after it are searched exactly until the next ingest rebuilds it.
@@ -24,7 +25,8 @@ ANN_MIN_ROWS = 100_000  # from here on an exact search costs over 10 ms a query 
 ANN_STALE_SHARE = 0.1  # rebuild the ANN index once this share of rows is new or deleted since it was built
 IVF_LISTS, IVF_PROBES = 1024, 128  # recall@10 0.955 on MedQuAD sentences, 0.98 on 1M text-like vectors
 IVF_TRAIN_PER_LIST = 50  # k-means trains on at most this many vectors per list (a fixed, seeded sample)
-LOOKUP_ONLY = ("sections", "plain")  # kinds read by id, never searched: no ANN index
+SEVERAL_ROWS = {"tokens": np.int8}  # kinds with several rows per id, and the type they are stored as
+LOOKUP_ONLY = ("sections", "plain", *SEVERAL_ROWS)  # kinds read by id, never searched: no ANN index
 MAX_SEGMENTS = 16  # more than this, or a quarter of rows deleted, and the segments are merged into one
 
 
@@ -90,6 +92,18 @@ class Segments:
                 found.update(zip(wanted[hit].tolist(), np.asarray(vectors[rows[hit]])))
         return found
 
+    def groups(self, ids: np.ndarray) -> dict[int, np.ndarray]:
+        """All rows of each given live id (a kind in ``SEVERAL_ROWS``), reading only those rows."""
+        wanted = np.setdiff1d(np.asarray(ids, dtype=np.int64), self.deleted)
+        found: dict[int, np.ndarray] = {}
+        for name in self.names:
+            segment_ids = self._ids(name)
+            starts, ends = np.searchsorted(segment_ids, wanted), np.searchsorted(segment_ids, wanted, side="right")
+            if (ends > starts).any():
+                vectors = self._vectors(name)
+                found.update((int(i), np.asarray(vectors[a:b])) for i, a, b in zip(wanted, starts, ends) if b > a)
+        return found
+
     def delete(self, ids: list[int]) -> None:
         self.deleted = np.union1d(self.deleted, np.asarray(ids, dtype=np.int64))
 
@@ -108,7 +122,7 @@ class Segments:
         if len(ids):
             name = f"{self.kind}-{number:06d}"
             np.save(self.folder / f"{name}.ids.npy", np.asarray(ids, dtype=np.int64))
-            np.save(self.folder / f"{name}.npy", np.asarray(vectors, dtype=np.float32))
+            np.save(self.folder / f"{name}.npy", np.asarray(vectors, dtype=SEVERAL_ROWS.get(self.kind, np.float32)))
             self.names.append(name)
         total = sum(len(self._ids(n)) for n in self.names)
         if self.names and (len(self.names) > MAX_SEGMENTS or 4 * len(self.deleted) > total):

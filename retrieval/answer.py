@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ingest.tokens import content_rows
 from retrieval.confidence import (MAX_MEASURED_WORDS, Calibration, confidence_features, load_calibration,
                                   measured_ranges, missing_words, word_weights)
 from retrieval.extract import Candidate, chunk_units, extract_candidates, term_weights
@@ -64,6 +65,7 @@ class QueryVectors:
     search: np.ndarray  # rows: the question, then (if it has aliases) the question with them appended
     topic: np.ndarray | None  # the words naming the question's topic, when the question asks more than that
     unknown: np.ndarray  # one row per word of the question the articles never use (``Query.unknown``)
+    words: np.ndarray  # the question's content words in context (``ingest.tokens.content_rows``), one row each
 
     @property
     def question(self) -> np.ndarray:
@@ -77,9 +79,9 @@ def encode_query(index: Index, query: Query) -> QueryVectors:
     # the question asks more than its topic when it has other words, known or not (those may find neighbours)
     has_topic = bool(query.topic) and (len(query.topic) < len(query.terms) or bool(query.unknown))
     unknown = [query.written.get(stem, stem) for stem in query.unknown]
-    vectors = index.encoder.encode(texts + ([topic] if has_topic else []) + unknown)
+    vectors, tokens = index.encoder.encode_with_tokens(texts + ([topic] if has_topic else []) + unknown)
     return QueryVectors(vectors[: len(texts)], vectors[len(texts)] if has_topic else None,
-                        vectors[len(vectors) - len(unknown):])
+                        vectors[len(vectors) - len(unknown):], content_rows(*tokens[0]))
 
 
 def query_for(index: Index, question: str) -> Query:

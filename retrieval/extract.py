@@ -171,6 +171,7 @@ def chunk_units(index: Index, chunk_ranking: list[tuple[int, float]], bm25: dict
     per_span = (span_vectors @ queries.T).max(axis=1)
     plain_summed = _range_sums(plain_vectors, firsts, lasts)
     plain_spans = (plain_summed @ queries.T).max(axis=1) / np.maximum(np.linalg.norm(plain_summed, axis=1), 1e-9)
+    question_met, span_met = words_met(vectors.words, index.word_vectors_for(ids), firsts, lasts)
     positions = np.arange(len(sentences))
     inside = (positions >= firsts[:, None]) & (positions <= lasts[:, None])
     chunk_of = np.array(of_chunk, dtype=np.int64)
@@ -202,6 +203,8 @@ def chunk_units(index: Index, chunk_ranking: list[tuple[int, float]], bm25: dict
         "list_unwanted": is_list & (not list_asked),
         "plain_best": np.where(inside, plain_similarity[None, :], -np.inf).max(axis=1),
         "plain_span": plain_spans,
+        "words_met": question_met,
+        "span_words_met": span_met,
         "defines": [definition_asked and not listed and bool(terms.intersection(tokens[first][:DEFINED_TOKENS]))
                     and defines(sentences[first].text)
                     for first, listed in zip(firsts, is_list)],
@@ -223,6 +226,32 @@ def _range_sums(rows: np.ndarray, firsts: np.ndarray, lasts: np.ndarray) -> np.n
         longer = np.flatnonzero(lengths > d)
         summed[longer] += rows[firsts[longer] + d]
     return summed
+
+
+def words_met(question: np.ndarray, sentences: list[np.ndarray], firsts: np.ndarray, lasts: np.ndarray
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """How well each span's words and the question's meet, in context: late interaction (ColBERT's MaxSim,
+    Khattab & Zaharia 2020) both ways, over content-word vectors (``ingest/tokens.py``).
+
+    ``question`` has a row per content word of the question, ``sentences`` such rows for each sentence (at least
+    one each); a span is the sentences ``firsts[i]`` to ``lasts[i]``. Returns, per span, (the mean over the
+    question's words of each one's best cosine with a word of the span, the mean over the span's words of each
+    one's best cosine with a word of the question): "tablets" meets "pills" and "jumpy" meets "twitch" as the
+    words are used, where the span's one vector and BM25's stems miss them."""
+    if len(question) == 0 or not len(firsts):
+        return np.zeros(len(firsts)), np.zeros(len(firsts))
+    counts = np.array([len(rows) for rows in sentences])
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    cosines = question @ np.vstack(sentences).T  # question words x all the sentences' words
+    best = np.maximum.reduceat(cosines, starts, axis=1)  # question words x sentences
+    lengths = lasts - firsts + 1
+    met = best[:, firsts]
+    for d in range(1, int(lengths.max(initial=1))):
+        longer = np.flatnonzero(lengths > d)
+        met[:, longer] = np.maximum(met[:, longer], best[:, firsts[longer] + d])
+    answered = np.concatenate([[0.0], np.cumsum(np.add.reduceat(cosines.max(axis=0), starts))])
+    words = np.concatenate([[0], np.cumsum(counts)])
+    return met.mean(axis=0), (answered[lasts + 1] - answered[firsts]) / (words[lasts + 1] - words[firsts])
 
 
 def _span(index: Index, sentences: list[SentenceRow], unit: Unit) -> list[SentenceRow]:

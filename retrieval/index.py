@@ -12,6 +12,7 @@ from ingest.db import connect_readonly, open_segments
 from ingest.encoder import Encoder
 from ingest.lexical import BM25_DIR, load_bm25
 from ingest.store import FORMAT_VERSION, IndexStore, IndexUnavailable
+from ingest.tokens import dequantize
 from ingest.words import WordVectors
 from retrieval.aliases import AliasTable
 from retrieval.dense import DenseIndex, VectorTable
@@ -81,6 +82,9 @@ class Index:
         self.plain_vectors = VectorTable(segments["plain"], encoder.dimension)
         if not np.array_equal(self.plain_vectors.ids, self.sentence_index.ids):
             raise IndexUnavailable(f"index {version.path}: plain sentence vectors do not match the sentences")
+        self.tokens = segments["tokens"]
+        if not np.array_equal(np.unique(self.tokens.live_ids()), self.sentence_index.ids):
+            raise IndexUnavailable(f"index {version.path}: sentence content words do not match the sentences")
         self.sentence_chunk_ids = chunk_of[:, 1]  # the chunk of each sentence, in the sentence index's row order
         self.bm25 = load_bm25(version.path / BM25_DIR)
         self.bm25_chunk_ids = np.load(version.path / BM25_DIR / "chunk_ids.npy")
@@ -158,6 +162,11 @@ class Index:
     def plain_vectors_for(self, ids: list[int]) -> np.ndarray:
         """Vectors of sentences on their own, without their heading."""
         return self.plain_vectors.vectors[self.plain_vectors.rows(ids)]
+
+    def word_vectors_for(self, ids: list[int]) -> list[np.ndarray]:
+        """Each sentence's content words in context (``ingest/tokens.py``): one float32 row per word, at least one."""
+        found = self.tokens.groups(np.asarray(ids, dtype=np.int64))
+        return [dequantize(found[int(i)]) for i in ids]
 
     def article_text(self, article_id: str) -> str:
         row = self.db.execute("SELECT text FROM articles WHERE id = ?", (article_id,)).fetchone()

@@ -33,6 +33,8 @@ FEATURES = (
     "list_unwanted",  # the span is a list, but the question does not ask for several things
     "plain_best",  # cosine of the question and the span's closest sentence on its own, without its heading
     "plain_span",  # cosine of the question and the span's sentences on their own, summed
+    "words_met",  # how well the question's content words are met by the span's, in context (``extract.words_met``)
+    "span_words_met",  # ... and the span's by the question's
     "defines",  # a definition is asked and the span opens by defining a term of the question ("Clonus describes")
 )
 

@@ -17,6 +17,7 @@ from ingest.db import connect_readonly, open_segments
 from ingest.load import display_path
 from ingest.pipeline import Settings, StrictFailure, ingest
 from ingest.store import MANIFEST, IndexStore
+from ingest.tokens import content_rows, quantize
 from ingest.words import WordVectors
 from ingest.types import text_hash
 
@@ -70,6 +71,8 @@ def snapshot(index_dir: Path) -> Snapshot:
     assert sorted(chunk_ids.tolist()) == sorted(chunks), "chunk rows and chunk vectors disagree"
     assert sorted(section_ids.tolist()) == sorted(chunks), "chunk rows and section vectors disagree"
     assert sorted(sentence_ids.tolist()) == sorted(sentences), "sentence rows and sentence vectors disagree"
+    token_ids = segments["tokens"].live_ids()
+    assert np.unique(token_ids).tolist() == sorted(sentences), "sentence rows and their content words disagree"
     counts = live.manifest["counts"]
     assert (counts["articles"], counts["chunks"], counts["sentences"], counts["aliases"]) == (
         len(articles), len(chunks), len(sentences), len(aliases))
@@ -108,6 +111,33 @@ def test_first_ingest_adds_everything(corpus, settings, fake_encoder):
     assert ("Muscle twitching", "fasciculations", "twitching") in index.aliases
     assert not any("Smith AB" in text for _, text in index.chunks.values())  # the reference list stayed out
     assert build_dirs(settings) == []
+
+
+def test_each_sentences_content_words_are_the_encoders_in_context_of_its_plain_text(indexed, settings):
+    live = IndexStore(settings.index_dir).live()
+    conn = connect_readonly(live.path)
+    rows = conn.execute("SELECT id, text, plain_hash FROM sentences").fetchall()
+    conn.close()
+    stored = open_segments(live.path, live.manifest)["tokens"].groups(np.array([r["id"] for r in rows]))
+    assert sorted(stored) == sorted(r["id"] for r in rows) and all(len(v) for v in stored.values())
+    assert live.manifest["vectors"]["tokens"]["rows"] == sum(len(r) for r in stored.values()) > len(rows)
+    as_written = [r for r in rows if r["plain_hash"] == text_hash(r["text"])]  # not list items (lead-in prefixed)
+    assert len(as_written) > len(rows) / 2
+    _, tokens = FakeEncoder().encode_with_tokens([r["text"] for r in as_written])
+    for row, (pieces, vectors) in zip(as_written, tokens):
+        np.testing.assert_array_equal(stored[row["id"]], quantize(content_rows(pieces, vectors)))
+
+
+def test_a_version_without_content_words_gives_none_to_reuse(indexed, settings):
+    from ingest.db import published_vectors
+
+    live = IndexStore(settings.index_dir).live()
+    older = {**live.manifest, "vectors": {k: v for k, v in live.manifest["vectors"].items() if k != "tokens"}}
+    sentence = "Muscle twitching, medically termed fasciculations, is common."
+    wanted = {"tokens": {text_hash(sentence)}, "plain": {text_hash(sentence)}}
+    assert list(published_vectors(live.path, live.manifest, wanted)["tokens"]) == [text_hash(sentence)]
+    found = published_vectors(live.path, older, wanted)
+    assert found["tokens"] == {} and list(found["plain"]) == [text_hash(sentence)]
 
 
 def test_vectors_are_the_encoders_vectors_of_the_embedded_text(indexed, settings):

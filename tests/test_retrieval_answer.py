@@ -372,6 +372,33 @@ def test_a_definition_question_prefers_the_sentence_defining_its_term(tmp_path, 
     assert ask(question, index, ranker=only_defines).extracts[0].text.startswith("Clonus describes")
 
 
+def test_a_span_whose_words_meet_the_questions_in_context_is_ranked_up(tmp_path):
+    corpus = {"jerks.txt": ("Jerks\n\nJerking legs at night are often restless legs.\n\n"
+                            "Spasticity\n\nStiff arms come with spasticity, which physiotherapy eases.\n")}
+    index = load_index(build_fake_index(tmp_path, corpus), FakeEncoder())
+    question = "Why do my arms feel stiff?"  # the fake model's words meet by their first six letters
+    met = _feature(index, question, "words_met")
+    # the question's content words are why, arms, feel and stiff; the span meets arms and stiff
+    assert met["Stiff arms come with spasticity, which physiotherapy eases."] == pytest.approx(2 / 4)
+    assert met["Jerking legs at night are often restless legs."] == pytest.approx(0.0, abs=1e-6)
+    span_met = _feature(index, question, "span_words_met")
+    # stiff, arms, come, spasticity, which, physiotherapy, eases ("with" is a stop word): two of seven met
+    assert span_met["Stiff arms come with spasticity, which physiotherapy eases."] == pytest.approx(2 / 7)
+    ranker = simple_ranker()
+    only_words = Ranker(tuple(10.0 if name == "words_met" else 0.0 for name in FEATURES), ranker.scale, ranker.offset)
+    assert ask(question, index, ranker=only_words, k=1).extracts[0].text.startswith("Stiff arms")
+
+
+def test_an_index_whose_content_words_do_not_match_its_sentences_is_refused(tmp_path):
+    index_dir = build_fake_index(tmp_path, ARTICLES)
+    live = IndexStore(index_dir).live()
+    manifest = json.loads((live.path / MANIFEST).read_text(encoding="utf-8"))
+    del manifest["vectors"]["tokens"]  # as if its segments were lost
+    (live.path / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(IndexUnavailable, match="sentence content words do not match the sentences"):
+        load_index(index_dir, FakeEncoder())
+
+
 def test_a_question_not_asking_for_a_definition_does_not_reward_one(tmp_path):
     index = load_index(build_fake_index(tmp_path, CLONUS_CORPUS), FakeEncoder())
     assert set(_defines(index, "What causes clonus?").values()) == {0.0}

@@ -157,3 +157,35 @@ def test_the_ivf_index_is_rebuilt_when_much_has_changed_and_dropped_below_the_th
     third.delete(list(range(1, 400)))
     entry3 = third.write(np.zeros(0, dtype=np.int64), np.zeros((0, DIM), dtype=np.float32), number=3)
     assert entry3["ann"] is None and entry3["rows"] == 301
+
+
+def test_a_kind_of_several_rows_per_id_reads_each_ids_rows_and_deletes_them_together(tmp_path):
+    first_folder = tmp_path / "v1"
+    first_folder.mkdir()
+    rows = (unit(7, 3) * 127).astype(np.int8)
+    tokens = Segments(first_folder, "tokens")
+    entry = tokens.write(np.array([2, 2, 5, 9, 9, 9, 11]), rows, number=1)
+    assert entry["rows"] == 7 and entry["ann"] is None
+    assert np.load(first_folder / "tokens-000001.npy").dtype == np.int8  # stored as given, not as float32
+    got = Segments.open(first_folder, "tokens", entry).groups(np.array([9, 2, 4]))
+    assert sorted(got) == [2, 9]  # 4 has no rows
+    np.testing.assert_array_equal(got[2], rows[:2])
+    np.testing.assert_array_equal(got[9], rows[3:6])
+
+    second_folder = tmp_path / "v2"
+    second_folder.mkdir()
+    second = Segments.open(first_folder, "tokens", entry).link_into(second_folder)
+    second.delete([9])
+    entry2 = second.write(np.array([12, 12]), rows[:2], number=2)
+    reopened = Segments.open(second_folder, "tokens", entry2)
+    assert reopened.live_ids().tolist() == [2, 2, 5, 11, 12, 12]  # all three rows of 9 went
+    assert sorted(reopened.groups(np.array([2, 5, 9, 12]))) == [2, 5, 12]
+    third_folder = tmp_path / "v3"
+    third_folder.mkdir()
+    third = reopened.link_into(third_folder)
+    third.delete([2, 5])  # more than a quarter of the rows: merged into one segment, still int8
+    entry3 = third.write(np.zeros(0, dtype=np.int64), np.zeros((0, DIM), dtype=np.int8), number=3)
+    assert entry3["segments"] == ["tokens-000003m"]
+    merged = Segments.open(third_folder, "tokens", entry3)
+    assert np.load(third_folder / "tokens-000003m.npy").dtype == np.int8
+    np.testing.assert_array_equal(merged.groups(np.array([12]))[12], rows[:2])
