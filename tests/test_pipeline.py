@@ -1,6 +1,7 @@
 """ingest(): incremental updates, rebuilds, failures that change nothing, and kill -9 at any moment."""
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -324,6 +325,25 @@ def test_model_or_chunking_change_forces_a_full_rebuild(corpus, settings, indexe
         assert len(after.chunks) < len(indexed.chunks)  # the larger target did merge chunks
     else:  # another model: every text again, and every word of the vocabulary
         assert encoded == after.embed_hashes | {text_hash(w) for w in after.term_words.values()}
+
+
+def test_an_index_of_format_6_gains_content_words_encoding_only_its_sentences(corpus, settings, indexed,
+                                                                               fake_encoder):
+    live = IndexStore(settings.index_dir).live()
+    manifest = json.loads((live.path / MANIFEST).read_text(encoding="utf-8"))
+    manifest["format_version"] = 6
+    del manifest["vectors"]["tokens"]  # as written before sentences had content words
+    (live.path / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+    summary = ingest([corpus], fake_encoder, settings)
+    assert summary.rebuild == "format_version changed from 6 to 7: rebuilding everything"
+    conn = connect_readonly(IndexStore(settings.index_dir).live().path)
+    plain = {r[0] for r in conn.execute("SELECT plain_hash FROM sentences")}
+    conn.close()
+    assert {text_hash(t) for t in fake_encoder.encoded} == plain  # each sentence once, nothing else
+    assert summary.encoded == len(plain)
+    after = snapshot(settings.index_dir)  # which checks every sentence has its content words
+    assert after.chunks == indexed.chunks  # rebuilt from the same articles, chunk vectors reused
+    assert all(np.array_equal(after.chunk_vectors[i], indexed.chunk_vectors[i]) for i in after.chunks)
 
 
 def test_rebuild_keeps_articles_outside_the_given_paths(corpus, settings, indexed):
