@@ -1,10 +1,11 @@
-"""The content words of a sentence as the model reads them in context: one vector per word piece that is a whole
-content word, stored with each sentence (kind ``tokens``) for the second look (``retrieval/rerank.py``).
+"""The content words of a sentence as the model reads them in context: one vector per word piece that starts a
+content word, stored with each sentence (kind ``tokens``) and matched against the question's
+(``retrieval.extract.words_met``).
 
-Stored as 8-bit integers, each row scaled so that its largest component is 127 (a quarter of float32), and
-read back as unit vectors: the scale cancels, so none is stored. Over the content words of 200 gold questions,
-a cosine with a stored word was off by 0.0003 on average and 0.0024 at most. A sentence without a content word keeps all its
-pieces, so every sentence has at least one row.
+Stored as 8-bit integers, each row scaled so that its largest component is 127 (a quarter of float32), and read
+back as unit vectors: the scale cancels, so none is stored. Over the content words of 200 gold questions, a
+cosine with a stored word was off by 0.0003 on average and 0.0024 at most. A sentence without a content word
+keeps all its pieces, so every sentence has at least one row.
 """
 from __future__ import annotations
 
@@ -16,8 +17,9 @@ _STOP = frozenset(STOPWORDS_EN)
 
 
 def content_rows(pieces: list[str], vectors: np.ndarray) -> np.ndarray:
-    """The rows of ``vectors`` (one per piece) whose piece is a content word: a whole word (not a "##" piece) of
-    three letters or more, not a stop word. All rows when there is none."""
+    """The rows of ``vectors`` (one per piece) whose piece is a content word: a piece that starts a word (not a
+    "##" continuation: "jump" of "jump ##y" counts) of three letters or more, not a stop word. All rows when
+    there is none."""
     if len(pieces) != len(vectors):
         raise ValueError(f"{len(pieces)} pieces but {len(vectors)} vectors")
     keep = [i for i, piece in enumerate(pieces) if len(piece) > 2 and piece.isalpha() and piece not in _STOP]

@@ -2,8 +2,9 @@
 
 A version holds segments ``{kind}-{n}.npy`` (vectors, float32) with ``{kind}-{n}.ids.npy`` (their SQLite ids,
 ascending) and ``{kind}-deleted.npy`` (ids deleted since). A kind in ``SEVERAL_ROWS`` (the content words of
-sentences, ``ingest/tokens.py``) has several rows per id, one after another, as ``int8``: read with ``groups``. A new version hard-links the segments it keeps and
-writes only what changed: editing one article of thousands writes a few kilobytes, not the whole matrix.
+sentences, ``ingest/tokens.py``) has several rows per id, one after another, as ``int8``: read with ``groups``.
+A new version hard-links the segments it keeps and writes only what changed: editing one article of thousands
+writes a few kilobytes, not the whole matrix.
 Above ``ANN_MIN_ROWS`` vectors, ``{kind}-ann-{n}.ivf`` (a FAISS inverted-file index of 8-bit codes over some
 segments) serves searches; the segments written after it are searched exactly until the next ingest rebuilds it.
 
