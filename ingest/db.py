@@ -227,12 +227,17 @@ class VersionWriter:
     def check(self, bm25_chunk_ids: np.ndarray) -> None:
         """Raise if SQLite, the vectors and the BM25 documents (``bm25_chunk_ids``) disagree on which chunks,
         sections and sentences exist."""
+        tables: dict[str, np.ndarray] = {}  # each table's ids, read once for all the kinds it holds
         for kind, (table, _) in VECTORS.items():
-            # unordered, so SQLite scans a small covering index instead of the whole table
-            rows = np.sort(np.fromiter((r[0] for r in self.db.execute(f"SELECT id FROM {table}")), dtype=np.int64))
-            ids = np.sort(np.concatenate([self.segments[kind].live_ids(), self._pending_ids(kind)]))
+            if table not in tables:
+                # unordered, so SQLite scans a small covering index instead of the whole table
+                tables[table] = np.sort(np.fromiter((r[0] for r in self.db.execute(f"SELECT id FROM {table}")),
+                                                    dtype=np.int64))
+            rows = tables[table]
+            pending = self._pending_ids(kind)
             if kind in SEVERAL_ROWS:
-                ids = np.unique(ids)
+                pending = np.unique(pending)
+            ids = np.sort(np.concatenate([self.segments[kind].live_ids(), pending]))
             if not np.array_equal(rows, ids):
                 raise RuntimeError(f"{kind}: {len(np.setdiff1d(rows, ids))} rows without vectors, "
                                    f"{len(np.setdiff1d(ids, rows))} vectors without rows, {len(ids)} vectors in all")

@@ -10,10 +10,10 @@ keeps all its pieces, so every sentence has at least one row.
 from __future__ import annotations
 
 import numpy as np
-from bm25s.stopwords import STOPWORDS_EN
+
+from ingest.lexical import STOPWORDS  # bm25s's English stop words, without importing bm25s (and numba)
 
 TOKEN_SCALE = 127  # the largest component of a stored row
-_STOP = frozenset(STOPWORDS_EN)
 
 
 def content_rows(pieces: list[str], vectors: np.ndarray) -> np.ndarray:
@@ -22,7 +22,7 @@ def content_rows(pieces: list[str], vectors: np.ndarray) -> np.ndarray:
     there is none."""
     if len(pieces) != len(vectors):
         raise ValueError(f"{len(pieces)} pieces but {len(vectors)} vectors")
-    keep = [i for i, piece in enumerate(pieces) if len(piece) > 2 and piece.isalpha() and piece not in _STOP]
+    keep = [i for i, piece in enumerate(pieces) if len(piece) > 2 and piece.isalpha() and piece not in STOPWORDS]
     return vectors[keep] if keep else vectors
 
 

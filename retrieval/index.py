@@ -83,7 +83,7 @@ class Index:
         if not np.array_equal(self.plain_vectors.ids, self.sentence_index.ids):
             raise IndexUnavailable(f"index {version.path}: plain sentence vectors do not match the sentences")
         self.tokens = segments["tokens"]
-        if not np.array_equal(np.unique(self.tokens.live_ids()), self.sentence_index.ids):
+        if not np.array_equal(self.tokens.live_ids(), self.sentence_index.ids):
             raise IndexUnavailable(f"index {version.path}: sentence content words do not match the sentences")
         self.sentence_chunk_ids = chunk_of[:, 1]  # the chunk of each sentence, in the sentence index's row order
         self.bm25 = load_bm25(version.path / BM25_DIR)

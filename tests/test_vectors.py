@@ -178,14 +178,19 @@ def test_a_kind_of_several_rows_per_id_reads_each_ids_rows_and_deletes_them_toge
     second.delete([9])
     entry2 = second.write(np.array([12, 12]), rows[:2], number=2)
     reopened = Segments.open(second_folder, "tokens", entry2)
-    assert reopened.live_ids().tolist() == [2, 2, 5, 11, 12, 12]  # all three rows of 9 went
+    assert reopened.live_ids().tolist() == [2, 5, 11, 12]  # each id once; 9 went with all three of its rows
     assert sorted(reopened.groups(np.array([2, 5, 9, 12]))) == [2, 5, 12]
+    assert entry2["rows"] == reopened.rows() == 6
+    # three of nine rows deleted is over a quarter, counted in rows (not ids): merged into one segment
+    assert entry2["segments"] == ["tokens-000002m"] and entry2["deleted"] == 0
     third_folder = tmp_path / "v3"
     third_folder.mkdir()
     third = reopened.link_into(third_folder)
-    third.delete([2, 5])  # more than a quarter of the rows: merged into one segment, still int8
+    third.delete([5])  # one row of six: kept as a deletion
     entry3 = third.write(np.zeros(0, dtype=np.int64), np.zeros((0, DIM), dtype=np.int8), number=3)
-    assert entry3["segments"] == ["tokens-000003m"]
+    assert entry3["segments"] == ["tokens-000002m"] and entry3["rows"] == 5 and entry3["deleted"] == 1
     merged = Segments.open(third_folder, "tokens", entry3)
-    assert np.load(third_folder / "tokens-000003m.npy").dtype == np.int8
+    assert np.load(third_folder / "tokens-000002m.npy").dtype == np.int8
+    assert merged.live_ids().tolist() == [2, 11, 12]
     np.testing.assert_array_equal(merged.groups(np.array([12]))[12], rows[:2])
+    np.testing.assert_array_equal(merged.groups(np.array([2]))[2], rows[:2])
