@@ -4,6 +4,7 @@ from __future__ import annotations
 import shutil
 import sys
 import time
+from collections.abc import Iterator
 from importlib.metadata import version as package_version
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -109,15 +110,22 @@ def _in_scope(path: str, scope: list[Path]) -> bool:
     return any(resolved == s or s in resolved.parents for s in scope)
 
 
+def _longest_first(texts: list[str], *, step: int, progress: bool, desc: str) -> Iterator[list[int]]:
+    """Indices of ``texts`` in batches of ``step``, longest first (less padding per batch), counted on a progress
+    bar on stderr."""
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
+    with tqdm(total=len(texts), desc=desc, unit="text", file=sys.stderr, disable=not progress or not texts) as bar:
+        for start in range(0, len(order), step):
+            batch = order[start:start + step]
+            yield batch
+            bar.update(len(batch))
+
+
 def encode_texts(encoder: Encoder, texts: list[str], *, step: int, progress: bool) -> np.ndarray:
     """Encode ``texts`` longest first (less padding per batch), with a progress bar on stderr."""
     vectors = np.empty((len(texts), encoder.dimension), dtype=np.float32)
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
-    with tqdm(total=len(texts), desc="embedding", unit="text", file=sys.stderr, disable=not progress or not texts) as bar:
-        for start in range(0, len(order), step):
-            batch = order[start:start + step]
-            vectors[batch] = encoder.encode([texts[i] for i in batch])
-            bar.update(len(batch))
+    for batch in _longest_first(texts, step=step, progress=progress, desc="embedding"):
+        vectors[batch] = encoder.encode([texts[i] for i in batch])
     return vectors
 
 
@@ -127,15 +135,10 @@ def encode_with_tokens(encoder: Encoder, texts: list[str], *, step: int, progres
     (``ingest.tokens.content_rows``, quantized)."""
     vectors = np.empty((len(texts), encoder.dimension), dtype=np.float32)
     rows: list[np.ndarray] = [np.empty(0)] * len(texts)
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
-    with tqdm(total=len(texts), desc="embedding sentences", unit="text", file=sys.stderr,
-              disable=not progress or not texts) as bar:
-        for start in range(0, len(order), step):
-            batch = order[start:start + step]
-            vectors[batch], tokens = encoder.encode_with_tokens([texts[i] for i in batch])
-            for i, (pieces, token_vectors) in zip(batch, tokens):
-                rows[i] = quantize(content_rows(pieces, token_vectors))
-            bar.update(len(batch))
+    for batch in _longest_first(texts, step=step, progress=progress, desc="embedding sentences"):
+        vectors[batch], tokens = encoder.encode_with_tokens([texts[i] for i in batch])
+        for i, (pieces, token_vectors) in zip(batch, tokens):
+            rows[i] = quantize(content_rows(pieces, token_vectors))
     return vectors, rows
 
 
