@@ -168,27 +168,25 @@ class OnnxEncoder(_ModelFiles):
     def encode(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        tokens = [e.ids for e in self._truncating.encode_batch(texts, add_special_tokens=True)]
-        if sum(len(t) for t in tokens) <= PACKED_TOKENS:
-            return _mean_unit(self._hidden_packed(tokens))
-        vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
-        for rows in self.batches([len(t) for t in tokens]):
-            vectors[rows] = _mean_unit(self._hidden_batch([tokens[i] for i in rows]))
-        return vectors
+        return _mean_unit(self._hidden([e.ids for e in self._truncating.encode_batch(texts, add_special_tokens=True)]))
 
     def encode_with_tokens(self, texts: list[str]) -> tuple[np.ndarray, list[tuple[list[str], np.ndarray]]]:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32), []
         encodings = self._truncating.encode_batch(texts, add_special_tokens=True)
-        tokens = [e.ids for e in encodings]
-        if sum(len(t) for t in tokens) <= PACKED_TOKENS:
-            hidden = self._hidden_packed(tokens)
-        else:
-            hidden = [np.empty(0)] * len(tokens)
-            for rows in self.batches([len(t) for t in tokens]):
-                for row, states in zip(rows, self._hidden_batch([tokens[i] for i in rows])):
-                    hidden[row] = states
+        hidden = self._hidden([e.ids for e in encodings])
         return _mean_unit(hidden), [(e.tokens[1:-1], _unit(h[1:-1])) for e, h in zip(encodings, hidden)]
+
+    def _hidden(self, tokens: list[list[int]]) -> list[np.ndarray]:
+        """Each text's last hidden states: one packed row when they are short enough together, else padded
+        batches."""
+        if sum(len(t) for t in tokens) <= PACKED_TOKENS:
+            return self._hidden_packed(tokens)
+        hidden = [np.empty(0)] * len(tokens)
+        for rows in self.batches([len(t) for t in tokens]):
+            for row, states in zip(rows, self._hidden_batch([tokens[i] for i in rows])):
+                hidden[row] = states
+        return hidden
 
     def batches(self, lengths: list[int]) -> list[list[int]]:
         """Indices of ``lengths`` in batches of at most ``batch_size``, longest first, none padded to twice its
