@@ -216,15 +216,17 @@ def chunk_units(index: Index, chunk_ranking: list[tuple[int, float]], bm25: dict
     return units, by_chunk
 
 
-def _range_sums(rows: np.ndarray, firsts: np.ndarray, lasts: np.ndarray) -> np.ndarray:
-    """Sum of ``rows[first:last + 1]`` for each (first, last), adding the d-th row of every range at least d long
-    at once: spans are one to a few sentences. (A product with a 0/1 membership matrix is big enough for BLAS to
-    wake its threads, which then spin on the cores the next encode needs; ``np.add.reduceat`` is slower.)"""
+def _range_sums(rows: np.ndarray, firsts: np.ndarray, lasts: np.ndarray, combine: np.ufunc = np.add
+                ) -> np.ndarray:
+    """Sum (or another ``combine``, such as ``np.maximum``) of ``rows[first:last + 1]`` for each (first, last),
+    combining the d-th row of every range at least d long at once: spans are one to a few sentences. (A product
+    with a 0/1 membership matrix is big enough for BLAS to wake its threads, which then spin on the cores the next
+    encode needs; ``np.add.reduceat`` is slower.)"""
     lengths = lasts - firsts + 1
     summed = rows[firsts]
     for d in range(1, int(lengths.max(initial=1))):
         longer = np.flatnonzero(lengths > d)
-        summed[longer] += rows[firsts[longer] + d]
+        summed[longer] = combine(summed[longer], rows[firsts[longer] + d])
     return summed
 
 
@@ -244,15 +246,10 @@ def words_met(question: np.ndarray, sentences: list[np.ndarray], firsts: np.ndar
     counts = np.array([len(rows) for rows in sentences])
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
     cosines = question @ np.vstack(sentences).T  # question words x all the sentences' words
-    best = np.maximum.reduceat(cosines, starts, axis=1)  # question words x sentences
-    lengths = lasts - firsts + 1
-    met = best[:, firsts]
-    for d in range(1, int(lengths.max(initial=1))):
-        longer = np.flatnonzero(lengths > d)
-        met[:, longer] = np.maximum(met[:, longer], best[:, firsts[longer] + d])
-    answered = np.concatenate([[0.0], np.cumsum(np.add.reduceat(cosines.max(axis=0), starts))])
-    words = np.concatenate([[0], np.cumsum(counts)])
-    return met.mean(axis=0), (answered[lasts + 1] - answered[firsts]) / (words[lasts + 1] - words[firsts])
+    best = np.maximum.reduceat(cosines, starts, axis=1).T  # sentences x question words
+    met = _range_sums(best, firsts, lasts, np.maximum)  # spans x question words
+    answered = _range_sums(np.add.reduceat(cosines.max(axis=0), starts), firsts, lasts)
+    return met.mean(axis=1), answered / _range_sums(counts, firsts, lasts)
 
 
 def _span(index: Index, sentences: list[SentenceRow], unit: Unit) -> list[SentenceRow]:
