@@ -292,8 +292,10 @@ def published_vectors(path: Path, manifest: dict, hashes: dict[str, set[str]]) -
         for kind in VECTORS:
             if kind not in SEVERAL_ROWS and kind in stored and (still := everything - set(found)):
                 found.update(vectors_by_hash(conn, segments[kind], kind, still))
-        return {kind: (vectors_by_hash(conn, segments[kind], kind, wanted) if kind in stored else {})
-                if kind in SEVERAL_ROWS else {h: found[h] for h in wanted if h in found}
-                for kind, wanted in hashes.items()}
+        result = {kind: {h: found[h] for h in wanted if h in found} for kind, wanted in hashes.items()
+                  if kind not in SEVERAL_ROWS}
+        for kind in SEVERAL_ROWS.keys() & hashes.keys():
+            result[kind] = vectors_by_hash(conn, segments[kind], kind, hashes[kind]) if kind in stored else {}
+        return result
     finally:
         conn.close()
