@@ -203,7 +203,7 @@ def answer(question: str, index: Index, *, k: int = 5, settings: RetrievalSettin
         return Answer(text, (), True, round(confidence, 4), False, tuple(_extract(index, g) for g in related),
                       index.version)
     sides = find_disagreement(text, retrieved.voters, retrieved.query.terms, index.aliases, index.df,
-                              min_probability=settings.disagreement_min_probability)
+                              retrieved.question_vector, min_probability=settings.disagreement_min_probability)
     # both sides of a disagreement lead the answer, even when k is 1 (one side alone would mislead), the side the
     # ranker puts higher first
     if sides:

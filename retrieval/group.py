@@ -12,7 +12,6 @@ from functools import lru_cache
 
 import numpy as np
 
-from ingest.chunk import split_sentences
 from ingest.lexical import tokenize
 from retrieval.aliases import AliasTable, name_matches
 from retrieval.extract import Candidate
@@ -178,19 +177,19 @@ def _names(stems: set[str], names: list[tuple[str, ...]], document_frequency: Ca
     return any(name_matches(name, stems, document_frequency) for name in names)
 
 
-def _side(text: str, subjects: list[list[tuple[str, ...]]], document_frequency: Callable[[str], int]
-          ) -> tuple[int, int]:
-    """The stance of the first sentence of ``text`` that names every subject and takes a side, and where that
-    sentence starts in ``text``; (0, 0) if none.
+def _side(candidate: Candidate, subjects: list[list[tuple[str, ...]]], document_frequency: Callable[[str], int]
+          ) -> tuple[int, int, int]:
+    """The stance of the first sentence of ``candidate`` that names every subject and takes a side, where that
+    sentence starts in its text, and which of its sentences it is; (0, 0, 0) if none.
 
     "Twitch-like spasticity" names spasticity, not twitching: words ending in "-like" do not name a subject.
     """
-    bounds = split_sentences(text)
-    sentences = [text[start:end] for start, end in bounds]
-    for (start, _), sentence, stems in zip(bounds, sentences, tokenize([_LIKE.sub(" ", s) for s in sentences])):
+    sentences, start = candidate.sentences, 0
+    for i, (sentence, stems) in enumerate(zip(sentences, tokenize([_LIKE.sub(" ", s) for s in sentences]))):
+        start = candidate.text.index(sentence, start)  # the span's sentences are verbatim, in order
         if all(_names(set(stems), names, document_frequency) for names in subjects) and (side := stance(sentence)):
-            return side, start
-    return 0, 0
+            return side, start, i
+    return 0, 0, 0
 
 
 def _from_its_paragraph(candidate: Candidate, where: int) -> Candidate:
@@ -206,14 +205,16 @@ def _from_its_paragraph(candidate: Candidate, where: int) -> Candidate:
 
 
 def find_disagreement(question: str, groups: list[Group], terms: list[str], aliases: AliasTable,
-                      document_frequency: Callable[[str], int], *, min_probability: float
-                      ) -> tuple[Group, Group] | None:
+                      document_frequency: Callable[[str], int], question_vector: np.ndarray, *,
+                      min_probability: float) -> tuple[Group, Group] | None:
     """The best (affirming, denying) pair of groups from different articles about all the question's subjects,
     on a question asking whether something is so; None when the articles do not disagree.
 
     Only groups the ranker gives at least ``min_probability`` of holding an answer take part; a span's side is
-    read from its first sentence that names all the subjects and takes a side. When there is a disagreement,
-    every group taking a side gets its ``stance`` set, so readers see which side each extract is on.
+    read from its first sentence that names all the subjects and takes a side. The pair returned has the highest
+    sum, over its two sides, of ranker probability and cosine of that sentence with ``question_vector``. When
+    there is a disagreement, every group taking a side gets its ``stance`` set, so readers see which side each
+    extract is on.
     """
     if not asks_whether(question):
         return None
@@ -225,15 +226,21 @@ def find_disagreement(question: str, groups: list[Group], terms: list[str], alia
         subjects = named
     if len(subjects) < 2:  # a disagreement is about how two things relate ("twitching" and "MS")
         return None
-    read = [(g, *_side(g.head.text, subjects, document_frequency)) for g in groups
+    read = [(g, *_side(g.head, subjects, document_frequency)) for g in groups
             if g.head.probability >= min_probability]
-    voting = [(g, side, where) for g, side, where in read if side]
+    voting = [(g, side, where) for g, side, where, _ in read if side]
+    # a side is worth its ranker's chance plus how close the words that take it come to the question: of two
+    # spans of one article taking one side, "MS twitching is one of the more common symptoms" answers "is
+    # twitching a sign of MS" more directly than "MS twitching may be a direct result of nerve damage"
+    worth = {id(g): g.head.probability + float(g.head.sentence_vectors[row] @ question_vector)
+             for g, side, _, row in read if side}
     articles = {id(g): {g.head.article_id, *(o.article_id for o in g.others)} for g, _, _ in voting}
     pairs = [(a, d) for a, side_a, _ in voting if side_a > 0 for d, side_d, _ in voting if side_d < 0
              if not articles[id(a)] & articles[id(d)]]
     if not pairs:
         return None
+    best = max(pairs, key=lambda pair: worth[id(pair[0])] + worth[id(pair[1])])
     for group, side, where in voting:
         group.stance = side
         group.head = _from_its_paragraph(group.head, where)
-    return max(pairs, key=lambda pair: pair[0].head.probability + pair[1].head.probability)
+    return best

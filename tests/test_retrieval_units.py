@@ -255,6 +255,31 @@ def test_stance_of_not_uncommon_is_not_a_denial():
     assert stance("Twitching is not uncommon in people with MS.") == 1
 
 
+def test_of_two_spans_taking_one_side_the_one_whose_side_taking_sentence_is_closer_to_the_question_is_shown():
+    from dataclasses import replace
+
+    from retrieval.group import Group, find_disagreement
+
+    question = np.array([1.0, 0.0])
+    lead_in = "Tremor troubles many people with PN."
+    spans = [  # (article, sentences, probability, vector of each sentence)
+        ("a", (lead_in, "Tremor in PN is a direct result of nerve damage."), 0.5, [[0.0, 1.0], [0.0, 1.0]]),
+        ("a", ("Tremor is one of the more common symptoms of PN.",), 0.45, [[1.0, 0.0]]),
+        ("b", ("Tremor is rarely a symptom of PN.",), 0.5, [[0.8, 0.6]]),
+    ]
+    groups = []
+    for article, sentences, probability, vectors in spans:
+        text = "\n\n".join(sentences)  # one paragraph each
+        groups.append(Group(replace(_candidate(text), article_id=article, probability=probability,
+                                    sentences=sentences, sentence_vectors=np.array(vectors))))
+    terms = tokenize(["tremor sign PN"])[0]
+    sides = find_disagreement("Is tremor a sign of PN?", groups, terms, AliasTable.from_rows([]), lambda stem: 1,
+                              question, min_probability=0.1)
+    assert sides == (groups[1], groups[2])  # 0.45 + 1.0 beats 0.5 + 0.0: the sentence asked about, not its cause
+    assert [g.stance for g in groups] == [1, 1, -1]
+    assert groups[0].head.text == "Tremor in PN is a direct result of nerve damage."  # shown from its side's paragraph
+
+
 # -- answer types and list questions --------------------------------------------------------------------
 
 @pytest.mark.parametrize("question, types, is_list", [
