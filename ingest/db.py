@@ -230,9 +230,11 @@ class VersionWriter:
         tables: dict[str, np.ndarray] = {}  # each table's ids, read once for all the kinds it holds
         for kind, (table, _) in VECTORS.items():
             if table not in tables:
-                # unordered, so SQLite scans a small covering index instead of the whole table
-                tables[table] = np.sort(np.fromiter((r[0] for r in self.db.execute(f"SELECT id FROM {table}")),
-                                                    dtype=np.int64))
+                # unordered, so SQLite scans a small covering index instead of the whole table; joined by
+                # SQLite into one string, as a row per id costs 0.1 s on MedQuAD's 180k sentences
+                (joined,) = self.db.execute(f"SELECT group_concat(id) FROM {table}").fetchone()
+                ids = np.fromstring(joined, dtype=np.int64, sep=",") if joined else np.zeros(0, dtype=np.int64)
+                tables[table] = np.sort(ids)
             rows = tables[table]
             pending = self._pending_ids(kind)
             if kind in SEVERAL_ROWS:

@@ -74,7 +74,8 @@ def fsync_tree(path: Path) -> None:
 def write_json_atomic(path: Path, data: dict) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     with open(tmp, "w", encoding="utf-8") as handle:
-        json.dump(data, handle, sort_keys=True, separators=(",", ":"))
+        # dumps, not dump: json.dump streams through the pure-Python encoder (0.1 s for MedQuAD's manifest)
+        handle.write(json.dumps(data, sort_keys=True, separators=(",", ":")))
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(tmp, path)
