@@ -184,9 +184,10 @@ def _side(candidate: Candidate, subjects: list[list[tuple[str, ...]]], document_
 
     "Twitch-like spasticity" names spasticity, not twitching: words ending in "-like" do not name a subject.
     """
-    sentences, start = candidate.sentences, 0
+    sentences, end = candidate.sentences, 0
     for i, (sentence, stems) in enumerate(zip(sentences, tokenize([_LIKE.sub(" ", s) for s in sentences]))):
-        start = candidate.text.index(sentence, start)  # the span's sentences are verbatim, in order
+        start = candidate.text.index(sentence, end)  # the span's sentences are verbatim, in order
+        end = start + len(sentence)
         if all(_names(set(stems), names, document_frequency) for names in subjects) and (side := stance(sentence)):
             return side, start, i
     return 0, 0, 0
