@@ -4,6 +4,7 @@ Ranks are 1-based positions of the first correct item, ``None`` when nothing cor
 """
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Sequence
 
@@ -40,6 +41,20 @@ def hit_at_k(ranks: Sequence[int | None], k: int) -> float | None:
     """Share of questions whose first correct item is within the top ``k``."""
     _check_k(k)
     return ratio(sum(1 for r in ranks if r is not None and r <= k), len(ranks))
+
+
+def wilson_interval(successes: int, total: int, *, z: float = 1.96) -> tuple[float, float] | None:
+    """The Wilson score interval of the share ``successes / total`` (95% for ``z`` = 1.96), or ``None`` when
+    ``total`` is 0: how far a rate measured on a hundred questions could lie from the rate on questions like
+    them, by the luck of which were asked."""
+    if not 0 <= successes <= total:
+        raise ValueError(f"successes must be between 0 and total ({total}), got {successes}")
+    if total == 0:
+        return None
+    share, spread = successes / total, z * z / total
+    centre = (share + spread / 2) / (1 + spread)
+    half = z * math.sqrt(share * (1 - share) / total + spread / (4 * total)) / (1 + spread)
+    return centre - half, centre + half
 
 
 def mean_reciprocal_rank(ranks: Sequence[int | None], k: int = 10) -> float | None:

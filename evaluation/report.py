@@ -1,7 +1,7 @@
 """Human-readable output: compact aligned tables of the metrics, and the failures."""
 from __future__ import annotations
 
-GOLD_ROWS = ("extract_hit@1", "extract_hit@3", "extract_hit@5", "passage_hit@1", "passage_hit@3", "passage_hit@5",
+GOLD_ROWS = ("extract_hit@1", "extract_hit@1_95ci", "extract_hit@3", "extract_hit@5", "passage_hit@1", "passage_hit@3", "passage_hit@5",
              "mrr@10", "abstention_precision", "abstention_recall", "false_abstention_rate", "mean_extract_chars",
              "disagreement_precision", "disagreement_recall")
 BEIR_COLUMNS = ("ndcg@10", "mrr@10", "recall@10", "recall@100")
@@ -9,9 +9,12 @@ HELD_OUT = "holdout"  # the split whose failures the text report counts but does
 
 
 def cell(value: object) -> str:
-    """A metric as shown in a table: ratios with 3 decimals, counts and lengths as integers, ``-`` for none."""
+    """A metric as shown in a table: ratios with 3 decimals, counts and lengths as integers, an interval as its
+    two ends, ``-`` for none."""
     if value is None:
         return "-"
+    if isinstance(value, (tuple, list)):
+        return "–".join(cell(end) for end in value)
     if isinstance(value, float):
         return f"{value:.3f}" if value <= 1.0 else f"{value:.0f}"
     return str(value)

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from evaluation.metrics import (abstention_precision_recall, false_abstention_rate, first_correct_rank, hit_at_k,
-                                mean, mean_reciprocal_rank, precision_recall)
+                                mean, mean_reciprocal_rank, precision_recall, wilson_interval)
 from evaluation.questions import SPLITS, Question
 from evaluation.systems import Response, Returned, System
 
@@ -56,6 +56,7 @@ def summarise(outcomes: list[Outcome], disagreement_ids: frozenset[str]) -> dict
     }
     for k in HIT_KS:
         summary[f"extract_hit@{k}"] = hit_at_k([o.extract_rank for o in answerable], k)
+    summary["extract_hit@1_95ci"] = wilson_interval(sum(o.extract_rank == 1 for o in answerable), len(answerable))
     for k in HIT_KS:
         summary[f"passage_hit@{k}"] = hit_at_k([o.passage_rank for o in answerable], k)
     summary[f"mrr@{MRR_K}"] = mean_reciprocal_rank([o.ranked_rank for o in answerable], MRR_K)

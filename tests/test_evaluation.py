@@ -10,9 +10,11 @@ import pytest
 from evaluation import beir, gate
 from evaluation.__main__ import main
 from evaluation.metrics import (abstention_precision_recall, contains_answer, false_abstention_rate,
-                                first_correct_rank, hit_at_k, mean_reciprocal_rank, normalise, precision_recall)
+                                first_correct_rank, hit_at_k, mean_reciprocal_rank, normalise, precision_recall,
+                                wilson_interval)
 from evaluation.questions import (Question, QuestionFileError, parse_questions, read_disagreement, read_questions,
                                   select_split)
+from evaluation.report import cell
 from evaluation.run import evaluate, failures, score, summarise
 from evaluation.systems import Response, Returned, first_sentence_extracts, full_system
 from retrieval import QuestionError
@@ -115,6 +117,16 @@ def test_hit_at_k_and_mrr_on_a_hand_computed_case():
         hit_at_k(ranks, 0)
 
 
+def test_wilson_interval_of_a_share():
+    low, high = wilson_interval(89, 108)  # 0.824: holdout top-1 of 2026-12-03
+    assert (round(low, 3), round(high, 3)) == (0.742, 0.884)
+    assert wilson_interval(0, 10)[0] == pytest.approx(0.0, abs=1e-12) and 0.27 < wilson_interval(0, 10)[1] < 0.28
+    assert wilson_interval(10, 10)[1] == pytest.approx(1.0) and wilson_interval(0, 0) is None
+    with pytest.raises(ValueError, match="between 0 and total \\(3\\), got 4"):
+        wilson_interval(4, 3)
+    assert cell((0.7421, 0.8843)) == "0.742–0.884"
+
+
 def test_abstention_precision_recall_and_false_abstention_rate():
     abstained = [True, True, False, False, True]
     unanswerable = [True, False, True, False, True]
@@ -159,6 +171,7 @@ def test_full_system_scores_fake_answers_exactly():
     dev, test = report["splits"]["dev"]["full"], report["splits"]["test"]["full"]
     assert dev["answerable"] == 2 and dev["unanswerable"] == 1
     assert (dev["extract_hit@1"], dev["extract_hit@3"], dev["extract_hit@5"]) == (0.0, 0.5, 0.5)
+    assert dev["extract_hit@1_95ci"] == wilson_interval(0, 2)
     assert dev["mrr@10"] == 0.25  # (1/2 + 0) / 2
     assert (dev["abstention_precision"], dev["abstention_recall"], dev["false_abstention_rate"]) == (0.5, 1.0, 0.5)
     assert dev["mean_extract_chars"] == (7 + 19 + 1) / 3
