@@ -1,9 +1,9 @@
 """Human-readable output: compact aligned tables of the metrics, and the failures."""
 from __future__ import annotations
 
-GOLD_ROWS = ("extract_hit@1", "extract_hit@1_95ci", "extract_hit@3", "extract_hit@5", "passage_hit@1", "passage_hit@3", "passage_hit@5",
-             "mrr@10", "abstention_precision", "abstention_recall", "false_abstention_rate", "mean_extract_chars",
-             "disagreement_precision", "disagreement_recall")
+GOLD_ROWS = ("extract_hit@1", "extract_hit@1_95ci", "extract_hit@3", "extract_hit@5", "passage_hit@1", "passage_hit@3",
+             "passage_hit@5", "mrr@10", "abstention_precision", "abstention_recall", "false_abstention_rate",
+             "mean_extract_chars", "disagreement_precision", "disagreement_recall")
 BEIR_COLUMNS = ("ndcg@10", "mrr@10", "recall@10", "recall@100")
 HELD_OUT = "holdout"  # the split whose failures the text report counts but does not show
 
