@@ -103,7 +103,8 @@ def prepare_query(index: Index, question: str, settings: RetrievalSettings) -> t
     query = query_for(index, question)
     vectors = encode_query(index, query)
     if query.unknown:
-        query = with_neighbours(query, index.words.nearest(vectors.unknown), min_similarity=settings.neighbour_similarity)
+        query = with_neighbours(query, index.words.nearest(vectors.unknown),
+                                min_similarity=settings.neighbour_similarity)
     return query, vectors
 
 
@@ -177,7 +178,8 @@ def measure_missing(index: Index, retrieved: Retrieved, calibration: Calibration
     if calibration is not None and not calibration.undecided(features, measured_ranges(features)):
         return features
     meaning = dict(zip(words, word_weights(index.encoder, query.text, retrieved.question_vector, words)))
-    return confidence_features(query, retrieved.candidates, term_weights(index, query.terms), meaning)
+    return confidence_features(query, retrieved.candidates, term_weights(index, query.terms), meaning,
+                               retrieved.missing)
 
 
 def answer(question: str, index: Index, *, k: int = 5, settings: RetrievalSettings = RetrievalSettings(),

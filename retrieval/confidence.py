@@ -110,7 +110,7 @@ def word_weights(encoder: Encoder, question: str, question_vector: np.ndarray, w
 
 
 def confidence_features(query: Query, candidates: list[Candidate], weights: dict[str, float],
-                        meaning: dict[str, float] | None = None) -> dict[str, float]:
+                        meaning: dict[str, float] | None = None, missing: list[str] | None = None) -> dict[str, float]:
     """The features of an answer: the ranker's best probability, best similarity, weighted share of terms the
     corpus does not use (and of those the model does not know either), whether an amount was asked for and the
     best span has none, and "missing_weight": how much of the question rests on a word the best span lacks.
@@ -122,7 +122,8 @@ def confidence_features(query: Query, candidates: list[Candidate], weights: dict
     ``meaning`` maps words as written (``Query.written``) to their weight in the question (``word_weights``):
     an unknown word counts in proportion up to ``MEANING_DROP``. Without it (measuring takes another encoder
     call: ``retrieval.answer.measure_missing`` does it when it matters) every unknown word counts wholly and
-    "missing_weight" is 0: the two ends of what measuring can give.
+    "missing_weight" is 0: the two ends of what measuring can give. ``missing`` is ``missing_words(query,
+    candidates)`` when the caller has it already.
     """
     rarest = max(weights.values(), default=1.0)
     total = sum(weights.values()) + rarest * len(query.unknown)
@@ -151,5 +152,6 @@ def confidence_features(query: Query, candidates: list[Candidate], weights: dict
         "unknown_rare": strangeness(query.rare),
         "missing_quantity": float(asks_amount and not any(_AMOUNT.search(c.text) for c in top[:1])),
         "missing_weight": 0.0 if meaning is None else max(
-            (meaning.get(word, 0.0) for word in missing_words(query, candidates)), default=0.0),
+            (meaning.get(word, 0.0) for word in (missing_words(query, candidates) if missing is None else missing)),
+            default=0.0),
     }

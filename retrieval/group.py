@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 
@@ -177,6 +178,13 @@ def _names(stems: set[str], names: list[tuple[str, ...]], document_frequency: Ca
     return any(name_matches(name, stems, document_frequency) for name in names)
 
 
+class _Vote(NamedTuple):
+    group: Group
+    side: int  # 1 affirms, -1 denies
+    where: int  # where in the head span the side is taken (``_side``)
+    worth: float  # ranker probability + cosine of the side-taking sentence with the question
+
+
 def _side(candidate: Candidate, subjects: list[list[tuple[str, ...]]], document_frequency: Callable[[str], int]
           ) -> tuple[int, int, int]:
     """The stance of the first sentence of ``candidate`` that names every subject and takes a side, where that
@@ -227,21 +235,24 @@ def find_disagreement(question: str, groups: list[Group], terms: list[str], alia
         subjects = named
     if len(subjects) < 2:  # a disagreement is about how two things relate ("twitching" and "MS")
         return None
-    read = [(g, *_side(g.head, subjects, document_frequency)) for g in groups
-            if g.head.probability >= min_probability]
-    voting = [(g, side, where) for g, side, where, _ in read if side]
     # a side is worth its ranker's chance plus how close the words that take it come to the question: of two
     # spans of one article taking one side, "MS twitching is one of the more common symptoms" answers "is
     # twitching a sign of MS" more directly than "MS twitching may be a direct result of nerve damage"
-    worth = {id(g): g.head.probability + float(g.head.sentence_vectors[row] @ question_vector)
-             for g, side, _, row in read if side}
-    articles = {id(g): {g.head.article_id, *(o.article_id for o in g.others)} for g, _, _ in voting}
-    pairs = [(a, d) for a, side_a, _ in voting if side_a > 0 for d, side_d, _ in voting if side_d < 0
-             if not articles[id(a)] & articles[id(d)]]
+    voting: list[_Vote] = []
+    for group in groups:
+        if group.head.probability < min_probability:
+            continue
+        side, where, row = _side(group.head, subjects, document_frequency)
+        if side:
+            worth = group.head.probability + float(group.head.sentence_vectors[row] @ question_vector)
+            voting.append(_Vote(group, side, where, worth))
+    articles = {id(v.group): {v.group.head.article_id, *(o.article_id for o in v.group.others)} for v in voting}
+    pairs = [(a, d) for a in voting if a.side > 0 for d in voting if d.side < 0
+             if not articles[id(a.group)] & articles[id(d.group)]]
     if not pairs:
         return None
-    best = max(pairs, key=lambda pair: worth[id(pair[0])] + worth[id(pair[1])])
-    for group, side, where in voting:
-        group.stance = side
-        group.head = _from_its_paragraph(group.head, where)
-    return best
+    affirming, denying = max(pairs, key=lambda pair: pair[0].worth + pair[1].worth)
+    for vote in voting:
+        vote.group.stance = vote.side
+        vote.group.head = _from_its_paragraph(vote.group.head, vote.where)
+    return affirming.group, denying.group
