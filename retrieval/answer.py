@@ -91,7 +91,7 @@ def query_for(index: Index, question: str) -> Query:
         QuestionError: see ``check_question``.
     """
     return parse_query(check_question(question), index.vocabulary, index.document_frequency, index.aliases,
-                       index.encoder.is_word, documents=index.chunk_count)
+                       index.encoder.is_word, documents=index.chunk_count, initials=index.initials)
 
 
 def prepare_query(index: Index, question: str, settings: RetrievalSettings) -> tuple[Query, QueryVectors]:
@@ -198,7 +198,7 @@ def answer(question: str, index: Index, *, k: int = 5, settings: RetrievalSettin
         raise ValueError(f"k must be greater than 0, got {k}")
     calibration = calibration or load_calibration()
     retrieved = retrieve(question, index, settings=settings, ranker=ranker, article_ids=article_ids)
-    text, groups = retrieved.query.text, retrieved.groups
+    text, groups = retrieved.query.asked or retrieved.query.text, retrieved.groups
     confidence = calibration.confidence(measure_missing(index, retrieved, calibration))
     if not groups or confidence < calibration.threshold:
         related = [g for g in groups if g.head.similarity >= settings.related_min_similarity][:k]

@@ -1,7 +1,9 @@
 """Load the live index version once: vectors, BM25, aliases and metadata, checked against the encoder."""
 from __future__ import annotations
 
+import re
 import sqlite3
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -10,7 +12,7 @@ import numpy as np
 
 from ingest.db import connect_readonly, open_segments
 from ingest.encoder import Encoder
-from ingest.lexical import BM25_DIR, load_bm25
+from ingest.lexical import BM25_DIR, STOPWORDS, load_bm25, stem_word
 from ingest.store import FORMAT_VERSION, IndexStore, IndexUnavailable
 from ingest.tokens import dequantize
 from ingest.words import WordVectors
@@ -96,6 +98,7 @@ class Index:
         self.chunk_count = len(self.chunk_index)
         self.words = WordVectors.load(version.path, encoder.dimension).restricted_to(self.vocabulary)
         self.aliases = AliasTable.from_rows(self.db.execute("SELECT term, alias FROM aliases").fetchall())
+        self._initials: dict[str, str | None] = {}
         self.articles = {
             row["id"]: ArticleRow(row["id"], row["title"], row["path"], row["url"], row["site"], row["date"],
                                   row["ingested_at"])
@@ -167,6 +170,26 @@ class Index:
         """Each sentence's content words in context (``ingest/tokens.py``): one float32 row per word, at least one."""
         found = self.tokens.groups(np.asarray(ids, dtype=np.int64))
         return [dequantize(found[int(i)]) for i in ids]
+
+    def initials(self, acronym: str) -> str | None:
+        """The words of the articles that ``acronym`` (lower case, letters) abbreviates: the commonest run of words
+        with those first letters, none of them a stop word or shorter than three letters, found at least twice
+        (counting words by their stems: "motor neuron disease(s)"); None if none is. "lmn" -> "lower motor
+        neurons". Read from every article's text the first time an acronym is asked about, then remembered."""
+        if acronym not in self._initials:
+            pattern = re.compile(r"\b" + r"[\s-]+".join(f"({re.escape(c)}[a-z]*)" for c in acronym) + r"\b", re.I)
+            found: Counter[tuple[str, ...]] = Counter()
+            written: dict[tuple[str, ...], str] = {}
+            for (text,) in self.db.execute("SELECT text FROM articles"):
+                for match in pattern.finditer(text):
+                    words = [w.lower() for w in match.groups()]
+                    if all(len(w) > 2 and w not in STOPWORDS for w in words):
+                        stems = tuple(stem_word(w) for w in words)
+                        found[stems] += 1
+                        written.setdefault(stems, " ".join(words))
+            best = max(found.items(), key=lambda item: (item[1], written[item[0]]), default=None)
+            self._initials[acronym] = written[best[0]] if best and best[1] >= 2 else None
+        return self._initials[acronym]
 
     def article_text(self, article_id: str) -> str:
         row = self.db.execute("SELECT text FROM articles WHERE id = ?", (article_id,)).fetchone()

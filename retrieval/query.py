@@ -13,6 +13,7 @@ from bm25s.stopwords import STOPWORDS_EN
 
 from ingest.lexical import stem_word
 from retrieval.cues import answer_types
+from retrieval.respell import respell
 
 MAX_QUESTION_CHARS = 500
 # Question words and fillers that carry no topic; dropped before judging what the corpus covers.
@@ -25,7 +26,9 @@ _FILLER = frozenset(STOPWORDS_EN) | frozenset(
     "there here again other else same one ones someone anyone everyone somebody anybody havent haven dont don "
     "doesnt isnt arent cant wont ive youre whats thats "
     # texting shorthand
-    "u ur ppl alot lot abt bc cuz coz pls plz thx ty tho rn idk imo btw yr yrs".split())
+    "u ur ppl alot lot abt bc cuz coz pls plz thx ty tho rn idk imo btw yr yrs "
+    # and what speech transcribes
+    "um umm uh uhm erm hmm er ah gonna wanna kinda sorta".split())
 _WORD = re.compile(r"(?u)\b\w\w+\b")
 _ENGLISH = frozenset("the a an is are of to and in it that for with on my can what how why does do i you".split())
 _FOREIGN = frozenset(
@@ -42,7 +45,7 @@ class QuestionError(ValueError):
 class Query:
     """A checked question and its terms against the index vocabulary."""
 
-    text: str  # the question, whitespace-normalised
+    text: str  # the question, whitespace-normalised, spelled-out letters and the like respelt (``respell``)
     terms: list[str]  # stems of the question's topic words, spelling corrected where the corpus knows a near word
     unknown: list[str]  # topic stems the corpus never uses, even after spelling correction
     expanded: list[str]  # stems added by the articles' own aliases
@@ -55,6 +58,7 @@ class Query:
     rare: list[str] = field(default_factory=list)  # unknown stems that are not even words of the model's vocabulary
     # (alias stems, stems of the question's name it stands for): a span with the alias covers the name
     equivalents: list[tuple[tuple[str, ...], tuple[str, ...]]] = field(default_factory=list)
+    asked: str = ""  # the question as asked (whitespace-normalised), when respelling changed it
 
     @property
     def answer_types(self) -> list[str]:
@@ -132,17 +136,23 @@ def _correct(stem: str, vocabulary: Collection[str], frequency: Callable[[str], 
 
 
 def parse_query(text: str, vocabulary: dict[str, int], df: np.ndarray, aliases,
-                is_word: Callable[[str], bool] = lambda word: False, *, documents: int = 0) -> Query:
+                is_word: Callable[[str], bool] = lambda word: False, *, documents: int = 0,
+                initials: Callable[[str], str | None] = lambda acronym: None) -> Query:
     """Topic stems of ``text``, spelling-corrected against the corpus and expanded with its aliases.
 
+    The text is first respelt where the articles use the result (``respell``: "bee eff ess" -> "BFS").
+
     ``is_word`` tells a real word the corpus simply does not use ("coffee") from a misspelling ("twiches");
-    only misspellings are corrected. ``documents`` is the number of chunks ``df`` counts over.
+    only misspellings are corrected. ``documents`` is the number of chunks ``df`` counts over; ``initials`` spells
+    out an acronym from the articles' words (``respell``).
     """
     known = vocabulary.keys()  # no copy: only a misspelt word searches it
 
     def document_frequency(stem: str) -> int:
         return int(df[vocabulary[stem]]) if stem in vocabulary else 0
 
+    asked = text
+    text = respell(text, vocabulary.__contains__, _FILLER.__contains__, initials)
     terms: list[str] = []
     words: list[str] = []
     unknown: list[str] = []
@@ -177,4 +187,4 @@ def parse_query(text: str, vocabulary: dict[str, int], df: np.ndarray, aliases,
     topic = [w for w, yes in zip(words, is_topic) if yes]
     focus = [t for t, yes in zip(terms, is_topic) if not yes]
     return Query(text, terms, unknown, expanded, found.names, topic, focus, written, rare=rare,
-                 equivalents=found.equivalents)
+                 equivalents=found.equivalents, asked=asked if asked != text else "")

@@ -505,3 +505,28 @@ def test_a_loaded_index_keeps_numpy_blas_on_one_thread(index):
 
     numpy_blas = [i for i in threadpool_info() if i["user_api"] == "blas" and "numpy" in i["filepath"]]
     assert numpy_blas and all(i["num_threads"] == 1 for i in numpy_blas)
+
+
+INITIALS_CORPUS = {
+    "neurons.txt": ("Motor Neurons\n\nLower motor neurons carry signals from the spinal cord to the muscles.\n\n"
+                    "When lower motor neurons are damaged, muscles twitch and waste.\n\n"
+                    "Doctors may order tests to check the nerves.\n"),
+}
+
+
+def test_a_capital_acronym_is_searched_as_the_articles_words_it_abbreviates(tmp_path):
+    index = load_index(build_fake_index(tmp_path, INITIALS_CORPUS), FakeEncoder())
+    assert index.initials("lmn") == "lower motor neurons"
+    assert index.initials("dot") is None  # "doctors order tests" is there once only: no evidence of an acronym
+    query = query_for(index, "LMN damage?")
+    assert query.text == "lower motor neurons damage?" and query.asked == "LMN damage?"
+    assert {"lower", "motor", "neuron"} <= set(query.terms) and "lmn" not in query.unknown
+    result = ask("LMN damage?", index)
+    assert result.question == "LMN damage?"  # the answer repeats the question as asked
+    assert result.extracts[0].text.startswith("When lower motor neurons are damaged")
+
+
+def test_a_question_with_nothing_to_respell_is_its_own_text(index):
+    query = query_for(index, "Can caffeine make muscles twitch?")
+    assert query.asked == "" and query.text == "Can caffeine make muscles twitch?"
+    assert ask("Can caffeine make muscles twitch?", index).question == "Can caffeine make muscles twitch?"
