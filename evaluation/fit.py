@@ -100,10 +100,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="ridge penalty of the calibration (default 0.3)")
     parser.add_argument("--max-false-rate", type=float, default=0.02,
                         help="share of answerable dev questions that may be falsely abstained on (default 0.02)")
+    parser.add_argument("--exclude", nargs="+", default=[], metavar="PREFIX",
+                        help="leave out dev questions whose id starts with PREFIX (the committed models: dev-w1)")
     parser.add_argument("--dry-run", action="store_true", help="print the fitted models, write nothing")
     args = parser.parse_args(argv)
     index = load_index(args.index)
-    dev = select_split(read_questions(args.questions), "dev")
+    dev = [q for q in select_split(read_questions(args.questions), "dev") if not q.id.startswith(tuple(args.exclude))]
+    command = "python -m evaluation.fit" + "".join(f" --exclude {prefix}" for prefix in args.exclude)
     settings = RetrievalSettings()
     grouped = ranker_rows(index, dev, settings)
     if args.cv:
@@ -118,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     ranker = Ranker(tuple(float(w) for w in weights), float(scale), offset,
                     f"listwise softmax ranking (L2 {args.l2_ranker}) over {len(y)} candidate spans of {len(grouped)} answerable "
                     f"dev questions ({int(y.sum())} contain a gold phrase), Platt-scaled to probabilities; "
-                    "python -m evaluation.fit")
+                    f"{command}")
     features, answerable = [], []
     for question in dev:
         retrieved = retrieve(question.question, index, settings=settings, ranker=ranker)
@@ -138,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         f"chosen to abstain on the most unanswerable dev questions with at most {max_false} false abstention(s) "
         f"({args.max_false_rate:.0%} of the answerable ones): "
         f"{int((abstain & ~fy).sum())}/{int((~fy).sum())} abstained, {int((abstain & fy).sum())} false; "
-        "python -m evaluation.fit")
+        f"{command}")
     if args.dry_run:
         print(json.dumps({"ranker": ranker.__dict__, "calibration": calibration.__dict__}, indent=1, default=list))
         return 0
