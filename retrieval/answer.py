@@ -204,7 +204,7 @@ def answer(question: str, index: Index, *, k: int = 5, settings: RetrievalSettin
         related = [g for g in groups if g.head.similarity >= settings.related_min_similarity][:k]
         return Answer(text, (), True, round(confidence, 4), False, tuple(_extract(index, g) for g in related),
                       index.version)
-    sides = find_disagreement(text, retrieved.voters, retrieved.query.terms, index.aliases, index.df,
+    sides = find_disagreement(retrieved.query.text, retrieved.voters, retrieved.query.terms, index.aliases, index.df,
                               retrieved.question_vector, min_probability=settings.disagreement_min_probability)
     # both sides of a disagreement lead the answer, even when k is 1 (one side alone would mislead), the side the
     # ranker puts higher first

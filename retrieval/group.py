@@ -41,7 +41,7 @@ _ASKS_WHETHER = re.compile(
     r"(?:^|[.?!;,]\s+)(?:so\s+|and\s+|but\s+)?(?:is|are|does|do|can|could|will|would|should|has|have|was|were|did|"
     r"may|might)\b|"
     r"\bhow (?:common|often|likely|rare|frequent|usual)\b|"
-    r"^(?!.*\b(?:what|whats|why|how|when|where|which|who|whom|whose)\b)"
+    r"^(?!.*\b(?:what|whats|why|how|when|where|which|who|whom|whose|definition|meaning)\b)"
     r"(?!\s*(?:please\s+)?(?:tell|explain|describe|list|give|show|define)\b)", re.IGNORECASE)
 # "..., could it be MS?", "is the twitching from MS?": the question asks how what it tells relates to what it names.
 _ASKS_IDENTITY = re.compile(r"\b(?:could|can|might|may|would|will) (?:it|this|that|they|these) be\b|"

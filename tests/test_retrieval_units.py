@@ -246,6 +246,8 @@ def test_stance(sentence, expected):
     ("What is tremor a symptom of?", False),
     ("Which symptom of neuropathy is tremor?", False),  # "is" inside a clause does not open one
     ("Tell me about tremor in neuropathy.", False),
+    ("LMN definition pls", False),  # a fragment asking what a word means
+    ("meaning of clonus", False),
 ])
 def test_a_yes_no_question_may_open_any_sentence_or_clause(question, expected):
     assert asks_whether(question) is expected
