@@ -49,14 +49,12 @@ def respell(text: str, is_term: Callable[[str], bool], is_filler: Callable[[str]
         start, end, word = tokens[i]
         lower = word.lower()
         # letters spelled out: the longest run of two or more that makes a word the articles use
-        run = 0
-        while i + run < len(tokens) and tokens[i + run][2].lower() in _LETTER and run < 6:
-            run += 1
-        spelled = next((n for n in range(run, 1, -1)
-                        if is_term(stem_word("".join(_LETTER[t[2].lower()] for t in tokens[i:i + n])))), 0)
+        letters = ""
+        while i + len(letters) < len(tokens) and tokens[i + len(letters)][2].lower() in _LETTER and len(letters) < 6:
+            letters += _LETTER[tokens[i + len(letters)][2].lower()]
+        spelled = next((n for n in range(len(letters), 1, -1) if is_term(stem_word(letters[:n]))), 0)
         if spelled:
-            acronym = "".join(_LETTER[t[2].lower()] for t in tokens[i:i + spelled]).upper()
-            replaced.append((start, tokens[i + spelled - 1][1], acronym))
+            replaced.append((start, tokens[i + spelled - 1][1], letters[:spelled].upper()))
             i += spelled
             continue
         if word.isupper() and word.isalpha() and 3 <= len(word) <= 5 and not is_term(stem_word(lower)):
