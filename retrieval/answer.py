@@ -91,7 +91,8 @@ def query_for(index: Index, question: str) -> Query:
         QuestionError: see ``check_question``.
     """
     return parse_query(check_question(question), index.vocabulary, index.document_frequency, index.aliases,
-                       index.encoder.is_word, documents=index.chunk_count, initials=index.initials)
+                       index.encoder.is_word, documents=index.chunk_count, initials=index.initials,
+                       spelled=index.spelled)
 
 
 def prepare_query(index: Index, question: str, settings: RetrievalSettings) -> tuple[Query, QueryVectors]:

@@ -99,6 +99,7 @@ class Index:
         self.words = WordVectors.load(version.path, encoder.dimension).restricted_to(self.vocabulary)
         self.aliases = AliasTable.from_rows(self.db.execute("SELECT term, alias FROM aliases").fetchall())
         self._initials: dict[str, str | None] = {}
+        self._spelled = dict(zip(self.words.stems, self.words.words))
         self.articles = {
             row["id"]: ArticleRow(row["id"], row["title"], row["path"], row["url"], row["site"], row["date"],
                                   row["ingested_at"])
@@ -170,6 +171,10 @@ class Index:
         """Each sentence's content words in context (``ingest/tokens.py``): one float32 row per word, at least one."""
         found = self.tokens.groups(np.asarray(ids, dtype=np.int64))
         return [dequantize(found[int(i)]) for i in ids]
+
+    def spelled(self, stem: str) -> str | None:
+        """How the articles write ``stem`` (a word of theirs), None if they do not use it."""
+        return self._spelled.get(stem)
 
     def initials(self, acronym: str) -> str | None:
         """The words of the articles that ``acronym`` (lower case, letters) abbreviates: the commonest run of words

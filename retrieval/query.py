@@ -137,7 +137,8 @@ def _correct(stem: str, vocabulary: Collection[str], frequency: Callable[[str], 
 
 def parse_query(text: str, vocabulary: dict[str, int], df: np.ndarray, aliases,
                 is_word: Callable[[str], bool] = lambda word: False, *, documents: int = 0,
-                initials: Callable[[str], str | None] = lambda acronym: None) -> Query:
+                initials: Callable[[str], str | None] = lambda acronym: None,
+                spelled: Callable[[str], str | None] = lambda stem: None) -> Query:
     """Topic stems of ``text``, spelling-corrected against the corpus and expanded with its aliases.
 
     The text is first respelt where the articles use the result (``respell``: "bee eff ess" -> "BFS").
@@ -152,7 +153,14 @@ def parse_query(text: str, vocabulary: dict[str, int], df: np.ndarray, aliases,
         return int(df[vocabulary[stem]]) if stem in vocabulary else 0
 
     asked = text
-    text = respell(text, vocabulary.__contains__, _FILLER.__contains__, initials)
+    def misheard(joined: str) -> str | None:
+        # a technical word speech-to-text heard as two common ones ("clone us"): the articles' word one edit from
+        # the two written together, and no word the model knows whole ("read on" is not "reason")
+        corrected = _correct(stem_word(joined), known, document_frequency)
+        word = spelled(corrected) if corrected else None
+        return word if word and not is_word(word) and distance.OSA.distance(joined, word) <= 1 else None
+
+    text = respell(text, vocabulary.__contains__, _FILLER.__contains__, initials, misheard)
     terms: list[str] = []
     words: list[str] = []
     unknown: list[str] = []

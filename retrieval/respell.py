@@ -4,7 +4,7 @@ Four things a question transcribed from speech or typed in a hurry does that spe
 time) cannot undo, each undone only when the result is a word the articles use:
 
 - letters spelled out: "bee eff ess" or "a l s" for BFS and ALS;
-- one word written as two: "eye lid" for eyelid;
+- one word written as two: "eye lid" for eyelid, "clone us" for clonus;
 - work shorthand: "pt" for patient, "meds" for medications;
 - an acronym in capitals the articles never write, as the words of theirs it abbreviates: "LMN" -> "lower
   motor neurons" (``Index.initials``).
@@ -34,12 +34,14 @@ _TOKEN = re.compile(r"[a-z]+/[a-z]*|[a-z]+", re.IGNORECASE)
 
 
 def respell(text: str, is_term: Callable[[str], bool], is_filler: Callable[[str], bool],
-            initials: Callable[[str], str | None] = lambda acronym: None) -> str:
+            initials: Callable[[str], str | None] = lambda acronym: None,
+            misheard: Callable[[str], str | None] = lambda joined: None) -> str:
     """``text`` with spelled-out letters, split words, shorthand and acronyms rewritten where the articles use
     the result.
 
     ``is_term(stem)`` says whether the articles use a stem; ``is_filler(word)`` whether a lower-case word carries
-    no topic ("does", "us"); ``initials(acronym)`` gives the articles' words an acronym abbreviates, or None.
+    no topic ("does", "us"); ``initials(acronym)`` gives the articles' words an acronym abbreviates, or None;
+    ``misheard(joined)`` the articles' word two words written together stand for ("cloneus" -> "clonus"), or None.
     Everything else in ``text`` is kept as it is.
     """
     tokens = [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(text)]
@@ -67,13 +69,17 @@ def respell(text: str, is_term: Callable[[str], bool], is_filler: Callable[[str]
             replaced.append((start, end, SHORTHAND[lower]))
             i += 1
             continue
-        # one word heard or typed as two ("eye lid"): joined, a word of the articles, where one half is a word
-        # they never use and no filler ("clone us" for clonus is left: joining with correction joined "does an")
+        # one word heard or typed as two ("eye lid"): joined, a word of the articles or one it misspells
+        # ("clone us" -> clonus), where one half is a word they never use and no filler (never "does an")
         if i + 1 < len(tokens) and text[end:tokens[i + 1][0]] == " " and word.isalpha() and tokens[i + 1][2].isalpha():
             second = tokens[i + 1][2].lower()
-            if (len(lower) + len(second) >= 6 and is_term(stem_word(lower + second))
-                    and any(not is_term(stem_word(half)) and not is_filler(half) for half in (lower, second))):
-                replaced.append((start, tokens[i + 1][1], lower + second))
+            joined = lower + second
+            whole = None
+            if len(joined) >= 6 and min(len(lower), len(second)) >= 2 and any(
+                    not is_term(stem_word(half)) and not is_filler(half) for half in (lower, second)):
+                whole = joined if is_term(stem_word(joined)) else misheard(joined)
+            if whole:
+                replaced.append((start, tokens[i + 1][1], whole))
                 i += 2
                 continue
         i += 1

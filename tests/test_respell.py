@@ -47,6 +47,18 @@ def test_a_word_written_as_two_is_joined_only_into_a_word_of_the_articles():
     assert spell("what is ms") == "what is ms"
 
 
+def test_two_words_heard_for_one_are_joined_into_the_articles_word_they_misspell():
+    misheard = {"cloneus": "clonus", "doesan": "doesn", "sdisease": "disease"}.get
+    assert respell("what causes clone us", ARTICLE_WORDS.__contains__, FILLERS.__contains__,
+                   misheard=misheard) == "what causes clonus"
+    # only where one half is a word the articles never use and no filler, and no half a lone letter
+    assert respell("does an ms spasm hurt", ARTICLE_WORDS.__contains__, FILLERS.__contains__,
+                   misheard=misheard) == "does an ms spasm hurt"
+    assert respell("Gehrig's disease", ARTICLE_WORDS.__contains__, FILLERS.__contains__,
+                   misheard=misheard) == "Gehrig's disease"
+    assert spell("what causes clone us") == "what causes clone us"  # no near word: left as heard
+
+
 def test_a_capital_acronym_the_articles_never_write_is_spelled_out_from_their_words():
     asked = []
 

@@ -526,6 +526,13 @@ def test_a_capital_acronym_is_searched_as_the_articles_words_it_abbreviates(tmp_
     assert result.extracts[0].text.startswith("When lower motor neurons are damaged")
 
 
+def test_a_word_heard_as_two_is_joined_into_the_articles_word_it_misspells(tmp_path):
+    index = load_index(build_fake_index(tmp_path, INITIALS_CORPUS), FakeEncoder())
+    query = query_for(index, "what damages lower motor new rons")  # "newrons": one edit from "neurons"
+    assert query.text == "what damages lower motor neurons" and "neuron" in query.terms
+    assert query_for(index, "do motor neurons waste").text == "do motor neurons waste"  # nothing unknown: kept
+
+
 def test_a_question_with_nothing_to_respell_is_its_own_text(index):
     query = query_for(index, "Can caffeine make muscles twitch?")
     assert query.asked == "" and query.text == "Can caffeine make muscles twitch?"
