@@ -135,7 +135,7 @@ def show_disagreement(index: Index, result: Answer) -> None:
 
 
 def show_answer(index: Index, result: Answer) -> None:
-    st.html(render.asked_html(result.question))
+    st.html(render.asked_html(result.question, result.read_as))
     if result.abstained:
         st.html(f'<div class="qa-plain">{NO_ANSWER}</div>')
         st.markdown("You could ask it in other words, or about something the articles cover (listed in the sidebar).")

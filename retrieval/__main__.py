@@ -35,7 +35,7 @@ def answer_json(result: Answer) -> dict:
     return {
         "question": result.question, "abstained": result.abstained, "confidence": result.confidence,
         "disagreement": result.disagreement, "extracts": [extract_json(e) for e in result.extracts],
-        "related": [extract_json(e) for e in result.related], "version": result.version,
+        "related": [extract_json(e) for e in result.related], "version": result.version, "read_as": result.read_as,
     }
 
 
@@ -49,7 +49,7 @@ def _cite(extract: Extract) -> str:
 
 def format_answer(result: Answer) -> str:
     """The answer as a terminal reader wants it: extracts quoted, each with its citation."""
-    lines = [f"Q: {result.question}"]
+    lines = [f"Q: {result.question}" + (f"  (read as: {result.read_as})" if result.read_as else "")]
     if result.abstained:
         lines.append(NO_ANSWER)
         if result.related:

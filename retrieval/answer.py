@@ -199,13 +199,14 @@ def answer(question: str, index: Index, *, k: int = 5, settings: RetrievalSettin
         raise ValueError(f"k must be greater than 0, got {k}")
     calibration = calibration or load_calibration()
     retrieved = retrieve(question, index, settings=settings, ranker=ranker, article_ids=article_ids)
-    text, groups = retrieved.query.asked or retrieved.query.text, retrieved.groups
+    query, groups = retrieved.query, retrieved.groups
+    text, read_as = (query.asked, query.text) if query.asked else (query.text, "")
     confidence = calibration.confidence(measure_missing(index, retrieved, calibration))
     if not groups or confidence < calibration.threshold:
         related = [g for g in groups if g.head.similarity >= settings.related_min_similarity][:k]
         return Answer(text, (), True, round(confidence, 4), False, tuple(_extract(index, g) for g in related),
-                      index.version)
-    sides = find_disagreement(retrieved.query.text, retrieved.voters, retrieved.query.terms, index.aliases, index.df,
+                      index.version, read_as)
+    sides = find_disagreement(query.text, retrieved.voters, query.terms, index.aliases, index.df,
                               retrieved.question_vector, min_probability=settings.disagreement_min_probability)
     # both sides of a disagreement lead the answer, even when k is 1 (one side alone would mislead), the side the
     # ranker puts higher first
@@ -217,4 +218,4 @@ def answer(question: str, index: Index, *, k: int = 5, settings: RetrievalSettin
     else:
         shown = groups[:k]
     return Answer(text, tuple(_extract(index, g) for g in shown), False, round(confidence, 4), sides is not None,
-                  (), index.version)
+                  (), index.version, read_as)

@@ -210,8 +210,10 @@ def confidence_label(confidence: float) -> str:
     return "high" if confidence >= 0.85 else "moderate" if confidence >= 0.6 else "low"
 
 
-def asked_html(question: str) -> str:
-    return f'<div class="qa-asked">You asked: “{esc(question)}”</div>'
+def asked_html(question: str, read_as: str = "") -> str:
+    """The question as asked, and as searched when respelling changed it (so a wrong reading can be seen)."""
+    searched = f' · searched as “{esc(read_as)}”' if read_as else ""
+    return f'<div class="qa-asked">You asked: “{esc(question)}”{searched}</div>'
 
 
 def disagreement_html() -> str:

@@ -71,3 +71,4 @@ class Answer:
     disagreement: bool = False
     related: tuple[Extract, ...] = field(default=())
     version: str = ""  # index version that answered
+    read_as: str = ""  # the question as searched, when respelling changed it ("clone us" -> "clonus"), else ""

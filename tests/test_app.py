@@ -137,7 +137,7 @@ def test_every_builder_escapes_hostile_article_fields(hostile):
     extract = make_extract(article, start, len(article), title=hostile, section=hostile, site=hostile,
                            url="javascript:alert(1)", also_in=also)
     row = type("Row", (), {"title": hostile, "site": hostile, "date": hostile, "ingested_at": hostile})()
-    pieces = [render.card_html(extract, render.context_window(extract)), render.asked_html(hostile),
+    pieces = [render.card_html(extract, render.context_window(extract)), render.asked_html(hostile), render.asked_html("q", hostile),
               render.article_html(extract.article, article, start, len(article), extract.text),
               render.articles_html([row])]
     for piece in pieces:
@@ -291,6 +291,12 @@ def test_a_question_with_html_is_shown_as_text(monkeypatch, corpus_index):
     escaped = "&lt;script&gt;alert(1)&lt;/script&gt; &lt;img src=x onerror=alert(1)&gt; twitching?"
     assert f"You asked: “{escaped}”" in text
     assert not RAW_TAGS.search(text)
+
+
+@pytest.mark.integration
+def test_a_respelt_question_shows_how_it_was_searched(monkeypatch, corpus_index):
+    text = page_text(ask(run_app(monkeypatch, corpus_index), "what causes clone us"))
+    assert "You asked: “what causes clone us” · searched as “what causes clonus”" in text
 
 
 @pytest.mark.integration

@@ -523,6 +523,7 @@ def test_a_capital_acronym_is_searched_as_the_articles_words_it_abbreviates(tmp_
     assert {"lower", "motor", "neuron"} <= set(query.terms) and "lmn" not in query.unknown
     result = ask("LMN damage?", index)
     assert result.question == "LMN damage?"  # the answer repeats the question as asked
+    assert result.read_as == "lower motor neurons damage?"  # and says how it was searched
     assert result.extracts[0].text.startswith("When lower motor neurons are damaged")
 
 
@@ -536,4 +537,5 @@ def test_a_word_heard_as_two_is_joined_into_the_articles_word_it_misspells(tmp_p
 def test_a_question_with_nothing_to_respell_is_its_own_text(index):
     query = query_for(index, "Can caffeine make muscles twitch?")
     assert query.asked == "" and query.text == "Can caffeine make muscles twitch?"
-    assert ask("Can caffeine make muscles twitch?", index).question == "Can caffeine make muscles twitch?"
+    result = ask("Can caffeine make muscles twitch?", index)
+    assert result.question == "Can caffeine make muscles twitch?" and result.read_as == ""

@@ -25,7 +25,7 @@ CORPUS = {
     "tremor-common.txt": "Tremor and Neuropathy\n\nTremor is a common symptom of neuropathy.\n",
     "tremor-rare.txt": "Neuropathy Facts\n\nTremor is rarely a symptom of neuropathy.\n",
 }
-ANSWER_KEYS = {"question", "abstained", "confidence", "disagreement", "extracts", "related", "version"}
+ANSWER_KEYS = {"question", "abstained", "confidence", "disagreement", "extracts", "related", "version", "read_as"}
 EXTRACT_KEYS = {"text", "start", "end", "score", "stance", "article", "also_in"}
 ARTICLE_KEYS = {"id", "title", "url", "path", "section", "site"}
 ALSO_IN_KEYS = {"id", "title", "start", "end", "path", "section", "url"}
@@ -85,9 +85,19 @@ def test_json_prints_one_object_with_the_documented_keys(capsys, index_dir, fake
     assert isinstance(result["confidence"], float)
     assert result["version"] == "v000001"
     assert result["related"] == []
+    assert result["read_as"] == ""  # nothing was respelt
     assert 1 <= len(result["extracts"]) <= 5
     for extract in result["extracts"]:
         check_extract(extract)
+
+
+def test_a_respelt_question_is_shown_as_asked_and_as_searched(capsys, index_dir, fake_model):
+    code, out, _ = run(capsys, "is tremor a symptom of neuro pathy", "--index", index_dir, "--json")
+    result = json.loads(out)
+    assert code == 0 and result["question"] == "is tremor a symptom of neuro pathy"
+    assert result["read_as"] == "is tremor a symptom of neuropathy"
+    code, out, _ = run(capsys, "is tremor a symptom of neuro pathy", "--index", index_dir)
+    assert out.splitlines()[0] == "Q: is tremor a symptom of neuro pathy  (read as: is tremor a symptom of neuropathy)"
 
 
 def test_json_names_the_other_article_of_a_repeated_sentence(capsys, index_dir, fake_model):
