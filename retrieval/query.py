@@ -28,7 +28,10 @@ _FILLER = frozenset(STOPWORDS_EN) | frozenset(
     # texting shorthand
     "u ur ppl alot lot abt bc cuz coz pls plz thx ty tho rn idk imo btw yr yrs "
     # and what speech transcribes
-    "um umm uh uhm erm hmm er ah gonna wanna kinda sorta".split())
+    "um umm uh uhm erm hmm er ah gonna wanna kinda sorta "
+    # words that frame a question rather than name what it is about
+    "actually basically literally exactly maybe perhaps probably stuff kind sort vs versus explain list want "
+    "wondering wonder".split())
 _WORD = re.compile(r"(?u)\b\w\w+\b")
 _ENGLISH = frozenset("the a an is are of to and in it that for with on my can what how why does do i you".split())
 _FOREIGN = frozenset(

@@ -28,7 +28,7 @@ _LETTER = {said: letter for letter, names in _LETTER_NAMES.items() for said in n
 SHORTHAND = {
     "pt": "patient", "pts": "patients", "med": "medication", "meds": "medications", "prob": "problem",
     "probs": "problems", "dx": "diagnosis", "tx": "treatment", "sx": "symptoms", "hx": "history",
-    "rx": "prescription", "w/": "with", "w/o": "without", "b/c": "because",
+    "rx": "prescription", "w/": "with", "w/o": "without", "b/c": "because", "dr": "doctor", "drs": "doctors",
 }
 _TOKEN = re.compile(r"[a-z]+/[a-z]*|[a-z]+", re.IGNORECASE)
 

@@ -37,6 +37,7 @@ def test_letter_names_that_make_no_word_of_the_articles_stay(text):
 def test_shorthand_is_written_out_unless_the_articles_use_it():
     assert spell("pt on meds with thyroid probs, twitching w/ cramps") == (
         "patient on medications with thyroid problems, twitching with cramps")
+    assert spell("when to see a dr about twitching") == "when to see a doctor about twitching"
     assert respell("pt twitching", {"pt", "twitch"}.__contains__, FILLERS.__contains__) == "pt twitching"
 
 

@@ -429,6 +429,14 @@ def test_misspelt_word_is_corrected_to_the_corpus_word(index):
     assert ask("What can trigger twiches?", index).extracts[0].text == TRIGGERS
 
 
+def test_words_that_frame_a_question_are_not_counted_as_words_the_articles_lack(index):
+    # "actually", "maybe", "vs", "explain" say how something is asked, not what about: they must not read as a
+    # topic the articles leave out (which would push the answer towards abstention)
+    query = query_for(index, "can you actually explain maybe what triggers twitches vs cramps")
+    assert not {"actual", "actually", "mayb", "maybe", "vs", "explain"} & set(query.unknown + query.terms)
+    assert "trigger" in query.terms
+
+
 class KnowsEveryWord(FakeEncoder):
     def is_word(self, word: str) -> bool:
         return True
