@@ -8,7 +8,7 @@ import numpy as np
 from ingest.tokens import content_rows
 from retrieval.confidence import (MAX_MEASURED_WORDS, Calibration, confidence_features, load_calibration,
                                   measured_ranges, missing_words, word_weights)
-from retrieval.extract import Candidate, chunk_units, extract_candidates, term_weights
+from retrieval.extract import Candidate, chunk_units, covered_stems, extract_candidates, term_weights
 from retrieval.group import (DUPLICATE_OVERLAP, DUPLICATE_SIMILARITY, Group, asks_whether, find_disagreement,
                              group_duplicates)
 from retrieval.index import Index
@@ -32,7 +32,9 @@ class RetrievalSettings:
     duplicate_overlap: float = DUPLICATE_OVERLAP
     neighbour_similarity: float = NEIGHBOUR_SIMILARITY  # an unknown word is searched as its closest corpus word
     disagreement_min_probability: float = 0.1  # spans the ranker gives at least this chance take sides
-    related_min_similarity: float = 0.35  # an abstention offers passages at least this close as "related"
+    related_min_similarity: float = 0.35  # an abstention offers passages at least this close as "related", and
+    # those naming every name the question asks about that the articles define ("what is bfs?? everyone on reddit
+    # has it": the model hardly knows "bfs", so no passage on it comes close, but the articles define it)
 
 
 def _citation(index: Index, candidate: Candidate) -> tuple[Citation, Passage]:
@@ -203,7 +205,9 @@ def answer(question: str, index: Index, *, k: int = 5, settings: RetrievalSettin
     text, read_as = (query.asked, query.text) if query.asked else (query.text, "")
     confidence = calibration.confidence(measure_missing(index, retrieved, calibration))
     if not groups or confidence < calibration.threshold:
-        related = [g for g in groups if g.head.similarity >= settings.related_min_similarity][:k]
+        names = [set(name) for name in index.aliases.matched(query.terms, index.df)]
+        related = [g for g in groups if g.head.similarity >= settings.related_min_similarity or names and all(
+            name <= covered_stems(g.head.stems, query.equivalents) for name in names)][:k]
         return Answer(text, (), True, round(confidence, 4), False, tuple(_extract(index, g) for g in related),
                       index.version, read_as)
     sides = find_disagreement(query.text, retrieved.voters, query.terms, index.aliases, index.df,

@@ -239,6 +239,14 @@ def test_abstention_offers_close_passages_as_related_only(index):
     assert ask("banana bread recipe", index, calibration=ABSTAIN_OFF_TOPIC, settings=none_close).related == ()
 
 
+def test_abstention_offers_passages_naming_what_the_articles_define_however_far_the_model_puts_them(index):
+    # the model may hardly know an acronym ("BFS"): a passage naming it (or the name it stands for) is related
+    none_close = RetrievalSettings(related_min_similarity=1.01, neighbour_similarity=1.01)
+    result = ask("so what is ALS exactly", index, calibration=calibration(threshold=1.0), settings=none_close)
+    assert result.abstained and result.extracts == ()
+    assert result.related and all("ALS" in e.text or "Amyotrophic" in e.text for e in result.related)
+
+
 MISSING_MATTERS = calibration(threshold=0.5, bias=0.5, missing_weight=-1.0)  # abstains when missing_weight > 0.5
 
 
