@@ -164,6 +164,18 @@ def parse_query(text: str, vocabulary: dict[str, int], df: np.ndarray, aliases,
         return word if word and not is_word(word) and distance.OSA.distance(joined, word) <= 1 else None
 
     text = respell(text, vocabulary.__contains__, _FILLER.__contains__, initials, misheard)
+    # a misspelt word is written as the articles write the word it is corrected to, for the model as for BM25
+    fixes = {}
+    for word in set(_WORD.findall(text.lower())):
+        stem = stem_word(word)
+        if word in _FILLER or word.isdigit() or stem in vocabulary or is_word(word) or is_word(stem):
+            continue
+        corrected = _correct(stem, known, document_frequency)
+        fixed = spelled(corrected) if corrected else None
+        if fixed and stem_word(fixed) == corrected:
+            fixes[word] = fixed
+    if fixes:
+        text = _WORD.sub(lambda m: fixes.get(m.group().lower(), m.group()), text)
     terms: list[str] = []
     words: list[str] = []
     unknown: list[str] = []
