@@ -144,25 +144,33 @@ def parse_query(text: str, vocabulary: dict[str, int], df: np.ndarray, aliases,
                 spelled: Callable[[str], str | None] = lambda stem: None) -> Query:
     """Topic stems of ``text``, spelling-corrected against the corpus and expanded with its aliases.
 
-    The text is first respelt where the articles use the result (``respell``: "bee eff ess" -> "BFS").
+    The text is first respelt where the articles use the result (``respell``: "bee eff ess" -> "BFS"), and a
+    misspelt word is written as the articles write its correction ("twiches" -> "twitching").
 
     ``is_word`` tells a real word the corpus simply does not use ("coffee") from a misspelling ("twiches");
     only misspellings are corrected. ``documents`` is the number of chunks ``df`` counts over; ``initials`` spells
-    out an acronym from the articles' words (``respell``).
+    out an acronym from the articles' words (``respell``); ``spelled`` gives how the articles write a stem.
     """
     known = vocabulary.keys()  # no copy: only a misspelt word searches it
 
     def document_frequency(stem: str) -> int:
         return int(df[vocabulary[stem]]) if stem in vocabulary else 0
 
-    asked = text
+    corrections: dict[str, str | None] = {}  # a misspelt stem is searched for in the vocabulary once
+
+    def correct(stem: str) -> str | None:
+        if stem not in corrections:
+            corrections[stem] = _correct(stem, known, document_frequency)
+        return corrections[stem]
+
     def misheard(joined: str) -> str | None:
         # a technical word speech-to-text heard as two common ones ("clone us"): the articles' word one edit from
         # the two written together, and no word the model knows whole ("read on" is not "reason")
-        corrected = _correct(stem_word(joined), known, document_frequency)
+        corrected = correct(stem_word(joined))
         word = spelled(corrected) if corrected else None
         return word if word and not is_word(word) and distance.OSA.distance(joined, word) <= 1 else None
 
+    asked = text
     text = respell(text, vocabulary.__contains__, _FILLER.__contains__, initials, misheard)
     # a misspelt word is written as the articles write the word it is corrected to, for the model as for BM25
     fixes = {}
@@ -170,7 +178,7 @@ def parse_query(text: str, vocabulary: dict[str, int], df: np.ndarray, aliases,
         stem = stem_word(word)
         if word in _FILLER or word.isdigit() or stem in vocabulary or is_word(word) or is_word(stem):
             continue
-        corrected = _correct(stem, known, document_frequency)
+        corrected = correct(stem)
         fixed = spelled(corrected) if corrected else None
         if fixed and stem_word(fixed) == corrected:
             fixes[word] = fixed
@@ -188,7 +196,7 @@ def parse_query(text: str, vocabulary: dict[str, int], df: np.ndarray, aliases,
         written.setdefault(stem, word)
         if stem not in vocabulary:
             common = is_word(word) or is_word(stem)  # "expectancy" is not in the model's vocabulary, "expect" is
-            corrected = None if common else _correct(stem, known, document_frequency)
+            corrected = None if common else correct(stem)
             if corrected is None:
                 if stem not in unknown:
                     unknown.append(stem)
