@@ -138,6 +138,11 @@ def _correct(stem: str, vocabulary: Collection[str], frequency: Callable[[str], 
     return min(matches, key=lambda match: (match[1], -frequency(match[0]), match[0]))[0]
 
 
+def _like(typed: str, word: str) -> str:
+    """``word`` in the case ``typed`` was written in: "MUSCEL" -> "MUSCLE", "Muscel" -> "Muscle"."""
+    return word.upper() if typed.isupper() else word.capitalize() if typed[:1].isupper() else word
+
+
 def parse_query(text: str, vocabulary: dict[str, int], df: np.ndarray, aliases,
                 is_word: Callable[[str], bool] = lambda word: False, *, documents: int = 0,
                 initials: Callable[[str], str | None] = lambda acronym: None,
@@ -183,7 +188,8 @@ def parse_query(text: str, vocabulary: dict[str, int], df: np.ndarray, aliases,
         if fixed and stem_word(fixed) == corrected:
             fixes[word] = fixed
     if fixes:
-        text = _WORD.sub(lambda m: fixes.get(m.group().lower(), m.group()), text)
+        text = _WORD.sub(lambda m: _like(m.group(), fixes[m.group().lower()]) if m.group().lower() in fixes
+                         else m.group(), text)
     terms: list[str] = []
     words: list[str] = []
     unknown: list[str] = []

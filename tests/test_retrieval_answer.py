@@ -438,6 +438,8 @@ def test_misspelt_word_is_corrected_to_the_corpus_word(index):
     result = ask("What can trigger twiches?", index)
     assert result.extracts[0].text == TRIGGERS
     assert result.question == "What can trigger twiches?" and result.read_as == "What can trigger twitching?"
+    assert query_for(index, "WHAT CAN TRIGGER TWICHES").text == "WHAT CAN TRIGGER TWITCHING"  # as it was typed
+    assert query_for(index, "Twiches: what triggers them?").text == "Twitching: what triggers them?"
 
 
 def test_words_that_frame_a_question_are_not_counted_as_words_the_articles_lack(index):
