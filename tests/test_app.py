@@ -137,7 +137,8 @@ def test_every_builder_escapes_hostile_article_fields(hostile):
     extract = make_extract(article, start, len(article), title=hostile, section=hostile, site=hostile,
                            url="javascript:alert(1)", also_in=also)
     row = type("Row", (), {"title": hostile, "site": hostile, "date": hostile, "ingested_at": hostile})()
-    pieces = [render.card_html(extract, render.context_window(extract)), render.asked_html(hostile), render.asked_html("q", hostile),
+    pieces = [render.card_html(extract, render.context_window(extract)), render.asked_html(hostile),
+              render.asked_html("q", hostile),
               render.article_html(extract.article, article, start, len(article), extract.text),
               render.articles_html([row])]
     for piece in pieces:
