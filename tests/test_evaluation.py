@@ -94,6 +94,19 @@ def test_the_shipped_gold_files_parse():
     assert {q.split for q in questions} == {"dev", "test", "holdout"}
 
 
+@pytest.mark.parametrize("folder", sorted(p.name for p in (ROOT / "evaluation").glob("fresh-*")))
+def test_a_fresh_half_parses_and_is_kept_apart_from_the_gold_set(folder):
+    fresh = read_questions(ROOT / "evaluation" / folder / "questions.jsonl")
+    read_disagreement(ROOT / "evaluation" / folder / "disagreement.json", {q.id for q in fresh})
+    assert fresh and {q.split for q in fresh} == {"holdout"}  # measured as held out: failures never shown
+    gold = read_questions(ROOT / "evaluation" / "questions.jsonl")
+    assert not {q.id for q in fresh} & {q.id for q in gold}
+    assert not {normalise(q.question) for q in fresh} & {normalise(q.question) for q in gold}
+    articles = [normalise(p.read_text(encoding="utf-8")) for p in (ROOT / "corpus").glob("*.txt")]
+    for question in fresh:  # every answer phrase is the articles' own words
+        assert all(any(normalise(a) in text for text in articles) for a in question.answers), question.id
+
+
 # --- matching rule and metrics -----------------------------------------------------------------------------------
 
 def test_matching_ignores_case_and_whitespace():
