@@ -5,7 +5,7 @@ import re
 import sqlite3
 from collections import Counter
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -99,7 +99,6 @@ class Index:
         self.words = WordVectors.load(version.path, encoder.dimension).restricted_to(self.vocabulary)
         self.aliases = AliasTable.from_rows(self.db.execute("SELECT term, alias FROM aliases").fetchall())
         self._initials: dict[str, str | None] = {}
-        self._spelled = dict(zip(self.words.stems, self.words.words))
         self.articles = {
             row["id"]: ArticleRow(row["id"], row["title"], row["path"], row["url"], row["site"], row["date"],
                                   row["ingested_at"])
@@ -171,6 +170,10 @@ class Index:
         """Each sentence's content words in context (``ingest/tokens.py``): one float32 row per word, at least one."""
         found = self.tokens.groups(np.asarray(ids, dtype=np.int64))
         return [dequantize(found[int(i)]) for i in ids]
+
+    @cached_property
+    def _spelled(self) -> dict[str, str]:  # built when a question first needs it, not at load
+        return dict(zip(self.words.stems, self.words.words))
 
     def spelled(self, stem: str) -> str | None:
         """How the articles write ``stem`` (a word of theirs), None if they do not use it."""

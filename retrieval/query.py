@@ -61,7 +61,7 @@ class Query:
     rare: list[str] = field(default_factory=list)  # unknown stems that are not even words of the model's vocabulary
     # (alias stems, stems of the question's name it stands for): a span with the alias covers the name
     equivalents: list[tuple[tuple[str, ...], tuple[str, ...]]] = field(default_factory=list)
-    asked: str = ""  # the question as asked (whitespace-normalised), when respelling changed it
+    asked: str = ""  # the question as asked (whitespace-normalised), when respelling or correcting changed it
 
     @property
     def answer_types(self) -> list[str]:
@@ -168,11 +168,15 @@ def parse_query(text: str, vocabulary: dict[str, int], df: np.ndarray, aliases,
             corrections[stem] = _correct(stem, known, document_frequency)
         return corrections[stem]
 
+    def written_correction(stem: str) -> str | None:
+        """The articles' word for the stem a misspelt ``stem`` is corrected to, if any."""
+        corrected = correct(stem)
+        return spelled(corrected) if corrected else None
+
     def misheard(joined: str) -> str | None:
         # a technical word speech-to-text heard as two common ones ("clone us"): the articles' word one edit from
         # the two written together, and no word the model knows whole ("read on" is not "reason")
-        corrected = correct(stem_word(joined))
-        word = spelled(corrected) if corrected else None
+        word = written_correction(stem_word(joined))
         return word if word and not is_word(word) and distance.OSA.distance(joined, word) <= 1 else None
 
     asked = text
@@ -183,9 +187,8 @@ def parse_query(text: str, vocabulary: dict[str, int], df: np.ndarray, aliases,
         stem = stem_word(word)
         if word in _FILLER or word.isdigit() or stem in vocabulary or is_word(word) or is_word(stem):
             continue
-        corrected = correct(stem)
-        fixed = spelled(corrected) if corrected else None
-        if fixed and stem_word(fixed) == corrected:
+        fixed = written_correction(stem)
+        if fixed and stem_word(fixed) == correct(stem):
             fixes[word] = fixed
     if fixes:
         text = _WORD.sub(lambda m: _like(m.group(), fixes[m.group().lower()]) if m.group().lower() in fixes

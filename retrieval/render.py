@@ -211,7 +211,8 @@ def confidence_label(confidence: float) -> str:
 
 
 def asked_html(question: str, read_as: str = "") -> str:
-    """The question as asked, and as searched when respelling changed it (so a wrong reading can be seen)."""
+    """The question as asked, and as searched when respelling or correcting changed it (so a wrong reading can be
+    seen)."""
     searched = f' · searched as “{esc(read_as)}”' if read_as else ""
     return f'<div class="qa-asked">You asked: “{esc(question)}”{searched}</div>'
 

@@ -71,4 +71,5 @@ class Answer:
     disagreement: bool = False
     related: tuple[Extract, ...] = field(default=())
     version: str = ""  # index version that answered
-    read_as: str = ""  # the question as searched, when respelling changed it ("clone us" -> "clonus"), else ""
+    read_as: str = ""  # the question as searched, when respelling or spelling correction changed it ("clone us" ->
+    # "clonus", "twiches" -> "twitching"), else ""
