@@ -1,7 +1,8 @@
 """A fresh ingest of a corpus, as ``python -m ingest`` in a child process: wall time, peak memory, what it did.
 
 The measurement is recorded in ``<folder>/ingest.json`` next to the index it built, and reused while that
-version is live (a full MedQuAD ingest takes most of an hour); ``rebuild=True`` measures again.
+version is live and of the format this code reads (a full MedQuAD ingest takes most of an hour); ``rebuild=True``
+measures again.
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import sys
 
 from bench.corpora import Corpus
 from bench.measure import LoadSampler, now, python_command, run_measured, tree_size_mb
-from ingest.store import IndexStore
+from ingest.store import FORMAT_VERSION, IndexStore
 
 
 def ingest_command(corpus: Corpus) -> list[str]:
@@ -19,12 +20,14 @@ def ingest_command(corpus: Corpus) -> list[str]:
 
 
 def cached_record(corpus: Corpus) -> dict | None:
-    """The recorded fresh ingest, if the index it built is still the live version."""
+    """The recorded fresh ingest, if the index it built is still the live version and of this code's format."""
     if not corpus.record.is_file():
         return None
     record = json.loads(corpus.record.read_text(encoding="utf-8"))
-    live = IndexStore(corpus.index).live_name() if corpus.index.is_dir() else None
-    return record if live and live == record["summary"].get("version") else None
+    live = IndexStore(corpus.index).live() if corpus.index.is_dir() else None
+    if live is None or live.manifest.get("format_version") != FORMAT_VERSION:
+        return None
+    return record if live.name == record["summary"].get("version") else None
 
 
 def fresh_ingest(corpus: Corpus, *, rebuild: bool = False) -> dict:

@@ -137,3 +137,18 @@ def mine_aliases(sentences: list[Sentence]) -> list[Alias]:
             if term.lower() != alias.lower():
                 found.append(Alias(term, alias, sentence.article_id, sentence.start, sentence.end))
     return found
+
+
+_NOT_A_WORD = re.compile(r"[^A-Za-z\s-]+")
+_WORD_TAIL = re.compile(r"(?<=[A-Za-z])[A-Za-z]+")
+_BETWEEN_WORDS = re.compile(r"[\s-]+")
+
+
+def word_initials(text: str) -> str:
+    """The first letter of each of ``text``'s words (runs of ASCII letters), lower case, with "|" where anything
+    but spaces or hyphens comes between two words: "Lower motor neurons (LMNs) carry" -> "lmn|l|c". Stored with
+    each article so that spelling out an acronym the articles never write ("LMN") reads only the articles where
+    words with those initials follow one another (``retrieval.index.Index.initials``)."""
+    text = _WORD_TAIL.sub("", _NOT_A_WORD.sub("|", text))
+    return _BETWEEN_WORDS.sub("", text).lower()
+

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ingest.aliases import Alias
+from ingest.aliases import Alias, word_initials
 from ingest.types import Article, Chunk, Sentence, text_hash
 from ingest.vectors import SEVERAL_ROWS, Segments
 
@@ -35,7 +35,8 @@ VECTORS = {
 SCHEMA = """
 CREATE TABLE articles (
     id TEXT PRIMARY KEY, title TEXT NOT NULL, path TEXT NOT NULL, format TEXT NOT NULL, url TEXT, site TEXT,
-    date TEXT, text TEXT NOT NULL, content_hash TEXT NOT NULL, ingested_at TEXT NOT NULL);
+    date TEXT, text TEXT NOT NULL, content_hash TEXT NOT NULL, ingested_at TEXT NOT NULL,
+    initials TEXT NOT NULL);  -- ingest.aliases.word_initials(text)
 CREATE TABLE chunks (
     id INTEGER PRIMARY KEY AUTOINCREMENT, article_id TEXT NOT NULL, ordinal INTEGER NOT NULL,
     start INTEGER NOT NULL, "end" INTEGER NOT NULL, section TEXT NOT NULL, text TEXT NOT NULL,
@@ -161,9 +162,9 @@ class VersionWriter:
         Returns the new ids by vector kind, for ``add_vectors``."""
         now = time.strftime("%Y-%m-%dT%H:%M:%S%z")
         self.db.execute(
-            "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             (article.id, article.title, article.path, article.format, article.url, article.site, article.date,
-             article.text, article.content_hash, now),
+             article.text, article.content_hash, now, word_initials(article.text)),
         )
         chunk_ids = []
         for chunk, tokens in zip(chunks, stems):

@@ -25,10 +25,10 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-FORMAT_VERSION = 7  # 2: section vectors; 3: vectors in segment files; 4: IVF instead of HNSW above 100k rows;
+FORMAT_VERSION = 8  # 2: section vectors; 3: vectors in segment files; 4: IVF instead of HNSW above 100k rows;
 # 5: word vectors of the vocabulary (words.npz); 6: plain sentence vectors (without their heading);
-# 7: sentences' content words in context (kind "tokens", ingest/tokens.py)
-SEGMENT_FORMATS = (3, 4, 5, 6, 7)  # formats whose vector segments a rebuild may reuse
+# 7: sentences' content words in context (kind "tokens", ingest/tokens.py); 8: each article's word initials
+SEGMENT_FORMATS = (3, 4, 5, 6, 7, 8)  # formats whose vector segments a rebuild may reuse
 MANIFEST = "manifest.json"
 _VERSION = re.compile(r"^v(\d{6})$")
 

@@ -183,12 +183,13 @@ class Index:
         """The words of the articles that ``acronym`` (lower case, letters) abbreviates: the commonest run of words
         with those first letters, none of them a stop word or shorter than three letters, found at least twice
         (counting words by their stems: "motor neuron disease(s)"); None if none is. "lmn" -> "lower motor
-        neurons". Read from every article's text the first time an acronym is asked about, then remembered."""
+        neurons". Read, the first time an acronym is asked about, from the articles whose stored word initials
+        (``ingest.aliases.word_initials``) hold it, then remembered."""
         if acronym not in self._initials:
             pattern = re.compile(r"\b" + r"[\s-]+".join(f"({re.escape(c)}[a-z]*)" for c in acronym) + r"\b", re.I)
             found: Counter[tuple[str, ...]] = Counter()
             written: dict[tuple[str, ...], str] = {}
-            for (text,) in self.db.execute("SELECT text FROM articles"):
+            for (text,) in self.db.execute("SELECT text FROM articles WHERE instr(initials, ?)", (acronym,)):
                 for match in pattern.finditer(text):
                     words = [w.lower() for w in match.groups()]
                     if all(len(w) > 2 and w not in STOPWORDS for w in words):

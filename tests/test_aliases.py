@@ -1,9 +1,11 @@
 """Synonyms the articles define, mined from single sentences."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from ingest.aliases import Alias, mine_aliases
+from ingest.aliases import Alias, mine_aliases, word_initials
 from ingest.types import Sentence
 
 
@@ -71,3 +73,23 @@ def test_every_sentence_is_mined():
                           sentence("Fasciculations, or twitches, are small.", 60)])
     assert [(a.term, a.alias, a.start) for a in found] == [
         ("Multiple sclerosis", "MS", 0), ("Fasciculations", "twitches", 60)]
+
+
+def test_word_initials_break_where_more_than_a_space_or_hyphen_comes_between_words():
+    assert word_initials("Lower motor neurons (LMNs) carry") == "lmn|l|c"
+    assert word_initials("X-ray of\u00a0the\tspine") == "xrots"
+    assert word_initials("B12 and café au lait spots") == "b|ac|als"  # a digit or a non-ASCII letter breaks a word
+
+
+@pytest.mark.parametrize("acronym", ["lmn", "cns", "xr", "al", "ms"])
+def test_every_run_of_words_an_acronym_can_spell_is_in_the_initials(acronym):
+    # Index.initials reads only the articles whose initials hold the acronym, then matches this pattern in them:
+    # the initials must hold it wherever the pattern matches
+    pattern = re.compile(r"\b" + r"[\s-]+".join(f"({c}[a-z]*)" for c in acronym) + r"\b", re.IGNORECASE)
+    texts = ["Lower motor neurons; central nervous system.", "the lower-motor  neuron", "an X-ray", "X - Ray",
+             "café au lait", "Central\u00a0Nervous\nSystem", "(lower motor neuron)", "3 more severe", "most signs",
+             "x_ray", "lower motor neuron2"]
+    for text in texts:
+        if pattern.search(text):
+            assert acronym in word_initials(text), text
+    assert sum(bool(pattern.search(t)) for t in texts) >= 1

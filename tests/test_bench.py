@@ -8,8 +8,10 @@ import pytest
 
 from bench.ann import exact_neighbours, random_vectors, recall_at_k, text_like_vectors
 from bench.corpora import Corpus, _write_if_changed, cycle
+from bench.ingest_run import cached_record
 from bench.measure import percentiles, python_command, run_measured
 from bench.reingest import ADDED, edited_article, with_sentence
+from ingest.store import MANIFEST, IndexStore
 
 
 def test_percentiles_are_in_milliseconds():
@@ -141,3 +143,20 @@ def test_the_report_shows_setups_one_off_export_apart_from_the_ingests():
     assert "(python -m ingest --prepare-model): 8.5 s, peak RSS 1012 MB; every ingest below finds it made" in \
         format_report(report)
     assert "prepare-model" not in format_report({**report, "model_export": None})
+
+
+def test_a_recorded_ingest_is_reused_only_while_its_index_is_live_and_of_this_format(tmp_path):
+    corpus = Corpus("seed", "k", tmp_path / "copy", tmp_path / "seed-k")
+    assert cached_record(corpus) is None  # nothing recorded
+    store = IndexStore(corpus.index)
+    build = store.begin()
+    name = store.publish(build, {})
+    corpus.record.write_text(json.dumps({"summary": {"version": name}, "seconds": 1.0}), encoding="utf-8")
+    assert cached_record(corpus) == {"summary": {"version": name}, "seconds": 1.0}
+    manifest_file = store.live().path / MANIFEST
+    manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
+    manifest_file.write_text(json.dumps({**manifest, "format_version": manifest["format_version"] - 1}))
+    assert cached_record(corpus) is None  # an index this code cannot read: measured again
+    manifest_file.write_text(json.dumps(manifest))
+    store.publish(store.begin(), {})  # another version went live since the recorded ingest
+    assert cached_record(corpus) is None

@@ -17,7 +17,7 @@ from conftest import ARTICLES, FakeEncoder
 from ingest.db import connect_readonly, open_segments
 from ingest.load import display_path
 from ingest.pipeline import Settings, StrictFailure, ingest
-from ingest.store import MANIFEST, IndexStore
+from ingest.store import FORMAT_VERSION, MANIFEST, IndexStore
 from ingest.tokens import content_rows, quantize
 from ingest.words import WordVectors
 from ingest.types import text_hash
@@ -334,7 +334,7 @@ def test_an_index_of_format_6_gains_content_words_encoding_only_its_sentences(co
     del manifest["vectors"]["tokens"]  # as written before sentences had content words
     (live.path / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
     summary = ingest([corpus], fake_encoder, settings)
-    assert summary.rebuild == "format_version changed from 6 to 7: rebuilding everything"
+    assert summary.rebuild == f"format_version changed from 6 to {FORMAT_VERSION}: rebuilding everything"
     conn = connect_readonly(IndexStore(settings.index_dir).live().path)
     plain = {r[0] for r in conn.execute("SELECT plain_hash FROM sentences")}
     conn.close()
