@@ -86,24 +86,25 @@ def encode_query(index: Index, query: Query) -> QueryVectors:
                         vectors[len(vectors) - len(unknown):], content_rows(*tokens[0]))
 
 
-def query_for(index: Index, question: str) -> Query:
-    """The checked question parsed against this index's vocabulary and aliases.
+def query_for(index: Index, question: str, *, define: bool = True) -> Query:
+    """The checked question parsed against this index's vocabulary and aliases (``define``: see ``parse_query``).
 
     Raises:
         QuestionError: see ``check_question``.
     """
     return parse_query(check_question(question), index.vocabulary, index.document_frequency, index.aliases,
                        index.encoder.is_word, documents=index.chunk_count, initials=index.initials,
-                       spelled=index.spelled)
+                       spelled=index.spelled, define=define)
 
 
-def prepare_query(index: Index, question: str, settings: RetrievalSettings) -> tuple[Query, QueryVectors]:
+def prepare_query(index: Index, question: str, settings: RetrievalSettings, *, define: bool = True
+                  ) -> tuple[Query, QueryVectors]:
     """The parsed question, its words the articles lack replaced by their nearest corpus words, and its vectors.
 
     Raises:
         QuestionError: see ``check_question``.
     """
-    query = query_for(index, question)
+    query = query_for(index, question, define=define)
     vectors = encode_query(index, query)
     if query.unknown:
         query = with_neighbours(query, index.words.nearest(vectors.unknown),
@@ -143,13 +144,14 @@ class Retrieved:
 
 
 def retrieve(question: str, index: Index, *, settings: RetrievalSettings = RetrievalSettings(),
-             ranker: Ranker | None = None, article_ids: set[str] | None = None) -> Retrieved:
-    """Rank candidate spans for ``question`` and group repeated claims (no abstention decision yet).
+             ranker: Ranker | None = None, article_ids: set[str] | None = None, define: bool = True) -> Retrieved:
+    """Rank candidate spans for ``question`` and group repeated claims (no abstention decision yet). ``define``
+    searches a name typed on its own as "what is <name>?" (``parse_query``).
 
     Raises:
         QuestionError: the question is empty, too long, has control characters or is not in English.
     """
-    query, vectors = prepare_query(index, question, settings)
+    query, vectors = prepare_query(index, question, settings, define=define)
     ranking = _ranking(index, query, vectors, settings.depth, settings, article_ids)
     # A yes/no question may find the other side of a disagreement a little further down the ranking.
     pool = max(settings.chunks, settings.voting_chunks) if asks_whether(query.text) else settings.chunks
@@ -201,9 +203,14 @@ def answer(question: str, index: Index, *, k: int = 5, settings: RetrievalSettin
         raise ValueError(f"k must be greater than 0, got {k}")
     calibration = calibration or load_calibration()
     retrieved = retrieve(question, index, settings=settings, ranker=ranker, article_ids=article_ids)
+    confidence = calibration.confidence(measure_missing(index, retrieved, calibration))
+    if retrieved.query.bare and (not retrieved.groups or confidence < calibration.threshold):
+        # the articles do not say what the name is ("magnesium"): answer what they say about it
+        retrieved = retrieve(question, index, settings=settings, ranker=ranker, article_ids=article_ids,
+                             define=False)
+        confidence = calibration.confidence(measure_missing(index, retrieved, calibration))
     query, groups = retrieved.query, retrieved.groups
     text, read_as = (query.asked, query.text) if query.asked else (query.text, "")
-    confidence = calibration.confidence(measure_missing(index, retrieved, calibration))
     if not groups or confidence < calibration.threshold:
         names = [set(name) for name in index.aliases.matched(query.terms, index.df)]
         related = [g for g in groups if g.head.similarity >= settings.related_min_similarity or names and all(

@@ -62,6 +62,9 @@ class Query:
     # (alias stems, stems of the question's name it stands for): a span with the alias covers the name
     equivalents: list[tuple[tuple[str, ...], tuple[str, ...]]] = field(default_factory=list)
     asked: str = ""  # the question as asked (whitespace-normalised), when respelling or correcting changed it
+    # the question is a name and nothing else (one word, or one name the articles define: "clonus", "muscle
+    # twitches"), searched as "what is <name>?"
+    bare: bool = False
 
     @property
     def answer_types(self) -> list[str]:
@@ -146,11 +149,12 @@ def _like(typed: str, word: str) -> str:
 def parse_query(text: str, vocabulary: dict[str, int], df: np.ndarray, aliases,
                 is_word: Callable[[str], bool] = lambda word: False, *, documents: int = 0,
                 initials: Callable[[str], str | None] = lambda acronym: None,
-                spelled: Callable[[str], str | None] = lambda stem: None) -> Query:
+                spelled: Callable[[str], str | None] = lambda stem: None, define: bool = True) -> Query:
     """Topic stems of ``text``, spelling-corrected against the corpus and expanded with its aliases.
 
     The text is first respelt where the articles use the result (``respell``: "bee eff ess" -> "BFS"), and a
-    misspelt word is written as the articles write its correction ("twiches" -> "twitching").
+    misspelt word is written as the articles write its correction ("twiches" -> "twitching"). With ``define``, a
+    name typed on its own is asked about as "what is <name>?" (``Query.bare``).
 
     ``is_word`` tells a real word the corpus simply does not use ("coffee") from a misspelling ("twiches");
     only misspellings are corrected. ``documents`` is the number of chunks ``df`` counts over; ``initials`` spells
@@ -226,5 +230,12 @@ def parse_query(text: str, vocabulary: dict[str, int], df: np.ndarray, aliases,
     is_topic = [bool(aliases.names_with(t)) or document_frequency(t) >= common for t in terms]
     topic = [w for w, yes in zip(words, is_topic) if yes]
     focus = [t for t, yes in zip(terms, is_topic) if not yes]
+    # a name typed on its own, as into a search box, asks what it is: one word, or one name the articles define
+    # ("muscle twitches", "Lou Gehrig's disease"), with no other word ("ms twitch?" asks how two names relate)
+    bare = define and not any(w in _FILLER or w.isdigit() for w in _WORD.findall(text.lower())) and (
+        len(terms) + len(unknown) == 1
+        or (not unknown and any(set(name) == set(terms) for name in aliases.matched(terms, document_frequency))))
+    if bare:
+        text = f"what is {text.rstrip(' ?!.')}?"
     return Query(text, terms, unknown, expanded, found.names, topic, focus, written, rare=rare,
-                 equivalents=found.equivalents, asked=asked if asked != text else "")
+                 equivalents=found.equivalents, asked=asked if asked != text else "", bare=bare)

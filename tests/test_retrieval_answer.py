@@ -560,3 +560,22 @@ def test_a_question_with_nothing_to_respell_is_its_own_text(index):
     assert query.asked == "" and query.text == "Can caffeine make muscles twitch?"
     result = ask("Can caffeine make muscles twitch?", index)
     assert result.question == "Can caffeine make muscles twitch?" and result.read_as == ""
+
+
+def test_a_name_typed_on_its_own_is_asked_about_as_what_it_is(tmp_path):
+    index = load_index(build_fake_index(tmp_path, ALIAS_CORPUS), FakeEncoder())
+    for typed in ("fasciculations", "Fasciculations?", "muscle twitches"):  # one word, or one name they define
+        query = query_for(index, typed)
+        assert query.bare and query.text == f"what is {typed.rstrip('?')}?" and query.asked == typed
+    for typed in ("what are fasciculations?", "fasciculations dangerous", "texting driving", "hi", "texting 2024"):
+        assert not query_for(index, typed).bare  # a question, or more than one name, or no name at all
+    assert query_for(index, "fasciculations").terms == query_for(index, "what is fasciculations?").terms
+    assert not query_for(index, "fasciculations", define=False).bare
+    assert ask("fasciculations", index).read_as == "what is fasciculations?"
+
+
+def test_a_bare_name_abstained_on_as_what_it_is_is_searched_again_as_typed(tmp_path):
+    index = load_index(build_fake_index(tmp_path, ALIAS_CORPUS), FakeEncoder())
+    # abstaining on "what is texting?" (here: on anything), the answer searches the name as typed
+    declined = ask("texting", index, calibration=calibration(threshold=1.0))
+    assert declined.abstained and declined.question == "texting" and declined.read_as == ""

@@ -125,3 +125,19 @@ def test_twitching_as_a_sign_of_als_is_answered_from_an_als_article(index):
     assert not result.abstained
     about_als = [e for e in result.extracts if "ALS" in e.article.title and "ALS" in e.text]
     assert about_als, [(e.article.title, e.text[:80]) for e in result.extracts]
+
+
+@pytest.mark.parametrize("name, definition", [
+    ("clonus", "Clonus describes"), ("MS", "Multiple Sclerosis (MS) is a chronic"),
+    ("twitching", "medically termed fasciculations"), ("muscle twitches", "Fasciculations, or muscle twitches"),
+])
+def test_a_name_typed_on_its_own_is_answered_with_what_it_is(index, name, definition):
+    result = answer(name, index)
+    assert result.read_as == f"what is {name}?"
+    assert definition in result.extracts[0].text, result.extracts[0].text
+
+
+def test_a_name_the_articles_do_not_define_is_answered_with_what_they_say_of_it(index):
+    result = answer("magnesium", index)  # "what is magnesium?" they do not say
+    assert not result.abstained and result.read_as == ""
+    assert "magnesium" in result.extracts[0].text
