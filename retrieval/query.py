@@ -230,11 +230,15 @@ def parse_query(text: str, vocabulary: dict[str, int], df: np.ndarray, aliases,
     is_topic = [bool(aliases.names_with(t)) or document_frequency(t) >= common for t in terms]
     topic = [w for w, yes in zip(words, is_topic) if yes]
     focus = [t for t, yes in zip(terms, is_topic) if not yes]
-    # a name typed on its own, as into a search box, asks what it is: one word, or one name the articles define
-    # ("muscle twitches", "Lou Gehrig's disease"), with no other word ("ms twitch?" asks how two names relate)
-    bare = define and not any(w in _FILLER or w.isdigit() for w in _WORD.findall(text.lower())) and (
+    # a name typed on its own, as into a search box, asks what it is: one word, one name the articles define
+    # ("muscle twitches", "Lou Gehrig's disease") or a run of 3-5 words they write together more than once ("lower
+    # motor neurons"), with no other word ("ms twitch?" asks how two names relate)
+    typed = _WORD.findall(text.lower())
+    bare = define and not any(w in _FILLER or not w.isalpha() for w in typed) and (
         len(terms) + len(unknown) == 1
-        or (not unknown and any(set(name) == set(terms) for name in aliases.matched(terms, document_frequency))))
+        or (not unknown and any(set(name) == set(terms) for name in aliases.matched(terms, document_frequency)))
+        or (3 <= len(typed) <= 5 and [stem_word(w) for w in (initials("".join(w[0] for w in typed)) or "").split()]
+            == [stem_word(w) for w in typed]))
     if bare:
         text = f"what is {text.rstrip(' ?!.')}?"
     return Query(text, terms, unknown, expanded, found.names, topic, focus, written, rare=rare,

@@ -579,3 +579,10 @@ def test_a_bare_name_abstained_on_as_what_it_is_is_searched_again_as_typed(tmp_p
     # abstaining on "what is texting?" (here: on anything), the answer searches the name as typed
     declined = ask("texting", index, calibration=calibration(threshold=1.0))
     assert declined.abstained and declined.question == "texting" and declined.read_as == ""
+
+
+def test_a_run_of_words_the_articles_write_together_more_than_once_is_a_name(tmp_path):
+    index = load_index(build_fake_index(tmp_path, INITIALS_CORPUS), FakeEncoder())
+    assert query_for(index, "lower motor neurons").text == "what is lower motor neurons?"
+    assert not query_for(index, "doctors order tests").bare  # written together once only
+    assert not query_for(index, "lower motor neurons damaged").bare  # the name and what is asked of it

@@ -141,3 +141,10 @@ def test_a_name_the_articles_do_not_define_is_answered_with_what_they_say_of_it(
     result = answer("magnesium", index)  # "what is magnesium?" they do not say
     assert not result.abstained and result.read_as == ""
     assert "magnesium" in result.extracts[0].text
+
+
+def test_a_name_of_several_words_typed_on_its_own_is_not_read_as_a_yes_no_question(index):
+    # three subjects ("lower", "motor", "neurons") asked whether, it found a disagreement about MS and ALS
+    result = answer("lower motor neurons", index)
+    assert result.read_as == "what is lower motor neurons?" and not result.disagreement
+    assert "lower motor neuron" in result.extracts[0].text
