@@ -151,4 +151,3 @@ def word_initials(text: str) -> str:
     words with those initials follow one another (``retrieval.index.Index.initials``)."""
     text = _WORD_TAIL.sub("", _NOT_A_WORD.sub("|", text))
     return _BETWEEN_WORDS.sub("", text).lower()
-

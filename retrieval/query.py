@@ -62,8 +62,8 @@ class Query:
     # (alias stems, stems of the question's name it stands for): a span with the alias covers the name
     equivalents: list[tuple[tuple[str, ...], tuple[str, ...]]] = field(default_factory=list)
     asked: str = ""  # the question as asked (whitespace-normalised), when respelling or correcting changed it
-    # the question is a name and nothing else (one word, or one name the articles define: "clonus", "muscle
-    # twitches"), searched as "what is <name>?"
+    # the question is a name and nothing else (one word, one name the articles define, or 3-5 words they write
+    # together twice: "clonus", "muscle twitches", "lower motor neurons"), searched as "what is <name>?"
     bare: bool = False
 
     @property
