@@ -79,6 +79,13 @@ _ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
         re.compile(r"\d+\s?%|\bpercent\b|\bin (?:\d+|one|two|three|four|five) (?:out of|in)\b|\b(?:common|rare|"
                    r"rarely|uncommon|frequent\w*|often|most|majority|few)\b|\bup to\b", re.I),
     ),
+    # "clonus vs fasciculations", "how do you tell them apart": a sentence that sets the two side by side
+    "comparison": (
+        re.compile(r"\b(?:difference|differ\w*|diff|vs|versus|compared? (?:to|with)|the same (?:thing|as)|"
+                   r"tell\b.{0,20}\bapart|distinguish\w*)\b", re.I),
+        re.compile(r"\b(?:difference|differs?|different from|unlike|whereas|not (?:quite )?the same|in contrast|"
+                   r"rather than|compared (?:to|with)|distinguish\w*|as opposed to)\b", re.I),
+    ),
     "symptoms": (
         re.compile(r"\b(?:symptoms?|signs?|feel like|look like)\b", re.I),
         re.compile(r"\bsymptoms?\b.{0,30}\binclude\b|\bfeels? like\b|\blooks? like\b|\bexperience\b", re.I),
@@ -104,6 +111,7 @@ def has_answer_shape(types: list[str], text: str) -> bool:
 _ASKING_STEMS = {name: frozenset(stem_word(w) for w in words.split()) for name, words in {
     "cause": "cause trigger", "explanation": "cause reason", "prognosis": "life expectancy survival prognosis outlook",
     "time": "long", "frequency": "common often frequent likely",
+    "comparison": "difference differ diff versus compare distinguish apart same",
 }.items()}
 
 

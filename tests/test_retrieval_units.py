@@ -294,7 +294,9 @@ def test_of_two_spans_taking_one_side_the_one_whose_side_taking_sentence_is_clos
     ("What exactly is a fasciculation?", ["definition"], False),
     ("whats clonus", ["definition"], False),
     ("What’s clonus? My physio said I have it.", ["definition"], False),
-    ("What is the difference between clonus and fasciculations?", [], False),
+    ("What is the difference between clonus and fasciculations?", ["comparison"], False),
+    ("clonus vs fasciculation - how to tell apart quickly", ["comparison"], False),
+    ("How do you tell clonus apart from fasciculations?", ["comparison"], False),
     ("How do I stop eyelid twitching?", ["treatment"], False),
     ("How is ALS diagnosed?", ["diagnosis"], False),
     ("Is twitching a sign of MS?", ["symptoms"], False),
@@ -321,6 +323,9 @@ def test_asking_for_symptoms_is_not_asking_for_a_definition():
     ("explanation", "It results from disrupted signals between the motor neurons.",
      "Spasticity can cause sudden, painful contractions."),
     ("count", "There are three types of muscle spasms.", "Muscle spasms are sudden tightenings of a muscle."),
+    ("comparison", "The difference between clonus and fasciculations is that clonus moves a joint.",
+     "Clonus describes repetitive spasms of the muscles."),
+    ("comparison", "They're not quite the same as muscle twitching.", "Muscle twitching is common."),
 ])
 def test_answer_shapes_of_the_newer_types(kind, answer, other):
     assert has_answer_shape([kind], answer)
@@ -334,6 +339,8 @@ def test_answer_shapes_of_the_newer_types(kind, answer, other):
     (["frequency"], "Fasciculations are rarely a symptom of MS.", {"common", "often", "frequent", "like"}),
     (["explanation"], "Spasticity is muscle stiffness.", set()),  # not a reason: "cause" stays uncovered
     (["treatment"], "Treatment options include massage.", set()),  # "cure" is never answered by a treatment
+    (["comparison"], "Unlike clonus, fasciculations do not move a joint.",
+     {"differ", "diff", "versus", "compar", "distinguish", "apart", "same"}),
 ])
 def test_words_asking_for_an_answer_type_are_answered_by_a_span_of_that_shape(types, answer, expected):
     assert answered_stems(types, answer) == expected
