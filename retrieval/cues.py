@@ -20,9 +20,9 @@ _ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     # "why does MS cause spasticity" wants the mechanism, not any sentence saying "cause"
     "explanation": (
         re.compile(r"\bwhy\b|\bhow come\b|\breasons?\b|\bhow does\b.*\b(?:cause|happen|make|work)\b", re.I),
-        re.compile(r"\b(?:due to|because|results? from|as a result of|caused by|occurs? when|happens? when|"
-                   r"stems? from|arises? from|which is why|that is why|is thought to be|believed to (?:be|arise)|"
-                   r"in other words|so that)\b", re.I),
+        re.compile(r"\b(?:due to|because|results? (?:from|in)|as a result of|caused by|occurs? when|happens? when|"
+                   r"stems? from|arises? from|originat\w* (?:from|in)|which is why|that is why|is thought to be|"
+                   r"believed to (?:be|arise)|in other words|so that)\b", re.I),
     ),
     "count": (
         re.compile(r"\bhow many\b(?!\s+(?:people|patients|mg|milligrams?|hours?|days?|times?))", re.I),
