@@ -202,7 +202,8 @@ def parse_query(text: str, vocabulary: dict[str, int], df: np.ndarray, aliases,
     unknown: list[str] = []
     rare: list[str] = []
     written: dict[str, str] = {}
-    for word in _WORD.findall(text.lower()):
+    typed = _WORD.findall(text.lower())
+    for word in typed:
         if word in _FILLER or word.isdigit():
             continue
         stem = stem_word(word)
@@ -233,7 +234,6 @@ def parse_query(text: str, vocabulary: dict[str, int], df: np.ndarray, aliases,
     # a name typed on its own, as into a search box, asks what it is: one word, one name the articles define
     # ("muscle twitches", "Lou Gehrig's disease") or a run of 3-5 words they write together more than once ("lower
     # motor neurons"), with no other word ("ms twitch?" asks how two names relate)
-    typed = _WORD.findall(text.lower())
     bare = define and not any(w in _FILLER or not w.isalpha() for w in typed) and (
         len(terms) + len(unknown) == 1
         or (not unknown and any(set(name) == set(terms) for name in aliases.matched(terms, document_frequency)))
