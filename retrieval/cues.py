@@ -13,13 +13,16 @@ from ingest.lexical import stem_word
 _ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     "cause": (
         re.compile(r"\b(?:what|which)\b[^?]*\b(?:causes?|caused|triggers?|leads? to|brings? on)\b|"
-                   r"\bcauses? of\b", re.I),
+                   r"\bcauses? of\b|\bwhat\b(?: \w+)? makes?\b", re.I),
         re.compile(r"\b(?:caus\w*|trigger\w*|due to|results? (?:from|in)|occurs? when|happens? when|leads? to|"
                    r"because|contribut\w*|drives?|responsible for|stems? from|arise from)\b", re.I),
     ),
-    # "why does MS cause spasticity" wants the mechanism, not any sentence saying "cause"
+    # "why does MS cause spasticity" wants the mechanism, not any sentence saying "cause"; so does "what goes wrong
+    # in the nerves" and "what happens in the body to make a muscle twitch" (not "what happens when ...")
     "explanation": (
-        re.compile(r"\bwhy\b|\bhow come\b|\breasons?\b|\bhow does\b.*\b(?:cause|happen|make|work)\b", re.I),
+        re.compile(r"\bwhy\b|\bhow come\b|\breasons?\b|\bhow does\b.*\b(?:cause|happen|make|work)\b|"
+                   r"\bwhat\b(?: \w+)? (?:goes on|is going on|goes wrong|has gone wrong)\b|"
+                   r"\bwhat\b(?: \w+)? happens\b.*\bto (?:make|cause)\b", re.I),
         re.compile(r"\b(?:due to|because|results? (?:from|in)|as a result of|caused by|occurs? when|happens? when|"
                    r"stems? from|arises? from|originat\w* (?:from|in)|which is why|that is why|is thought to be|"
                    r"believed to (?:be|arise)|in other words|so that)\b", re.I),
@@ -51,8 +54,10 @@ _ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
         re.compile(r"\b(?:see|contact|consult\w*|check with|seek|call)\b.{0,40}\b(?:doctor|provider|professional|"
                    r"evaluation|medical)\b", re.I),
     ),
+    # "what medicines do doctors give for stiffness", not "which medicines cause twitching as a side effect"
     "treatment": (
-        re.compile(r"\b(?:stop|treat\w*|get rid|relieve|manage|reduce|help|therap\w*|cure|prevent)\b", re.I),
+        re.compile(r"\b(?:stop|treat\w*|get rid|relieve|manage|reduce|help|therap\w*|cure|prevent)\b|"
+                   r"\b(?:medicines?|medications?|meds|drugs?|pills?)\b(?![^?]*\b(?:causes?|side effects?)\b)", re.I),
         re.compile(r"\b(?:treat\w*|stop|therap\w*|relax\w*|avoid|medications?|relaxants?|massage|tips|manag\w*|"
                    r"limit\w*|intervention)\b", re.I),
     ),
@@ -133,7 +138,7 @@ def defines(sentence: str) -> bool:
 
 _LIST_QUESTION = re.compile(
     r"\b(?:what|which)\b.*\b(?:are|causes|conditions|symptoms|signs|triggers|types|ways|tips|things|"
-    r"medications|drugs|diseases|deficiencies|factors|options|questions|tests)\b|\blist\b|\bexamples?\b|"
+    r"medications|medicines|meds|drugs|diseases|deficiencies|factors|options|questions|tests)\b|\blist\b|\bexamples?\b|"
     r"\bwhat else\b|\bother\b.*\b(?:causes|conditions|diseases)\b", re.I)
 
 

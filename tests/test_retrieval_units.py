@@ -306,6 +306,12 @@ def test_of_two_spans_taking_one_side_the_one_whose_side_taking_sentence_is_clos
     ("How common is spasticity in MS?", ["frequency"], False),
     ("Why does MS cause spasticity?", ["explanation"], False),
     ("How many types of muscle spasms are there?", ["count"], False),
+    ("What actually makes a muscle twitch?", ["cause"], False),
+    ("What is going on in the nerves that makes legs stiff?", ["explanation"], False),
+    ("What happens in the body to make a muscle twitch?", ["explanation"], False),
+    ("What happens to a muscle when its nerve is damaged?", [], False),
+    ("What sorts of medicines do doctors give for stiffness?", ["treatment"], True),
+    ("Which medicines cause twitching as a side effect?", ["cause"], True),
 ])
 def test_answer_types_and_list_questions(question, types, is_list):
     assert answer_types(question) == types
