@@ -1,6 +1,7 @@
 """The page: ask the health articles a question; every answer is a verbatim, highlighted, cited extract.
 
-Run with ``streamlit run app.py``. The index directory is ``$QA_INDEX_DIR`` (default: ``index/`` here).
+Run with ``streamlit run app.py``. The index directory is ``$QA_INDEX_DIR`` (default: ``index/`` here). The
+question asked is kept in the address (``?q=...``), so a link to the page opens on that question's answer.
 """
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ SCROLL_TO_CITED = (
     % render.CITED_ID
 )
 SIDES = (("affirms", "Passages that say yes"), ("denies", "Passages that say no, or rarely"))
+QUESTION_PARAM = "q"  # the address's query parameter holding the question asked
 
 
 # -- loading --------------------------------------------------------------------------------------------------
@@ -81,13 +83,34 @@ def answer_once(index: Index, question: str, k: int, article_ids: set[str] | Non
 
 
 # -- callbacks ------------------------------------------------------------------------------------------------
+def _set_asked(question: str) -> None:
+    """Ask ``question`` on this run, and keep it in the address so that the page's link shows its answer."""
+    st.session_state.asked = question
+    st.session_state.linked = question if question.strip() else None
+    if st.session_state.linked:
+        st.query_params[QUESTION_PARAM] = question
+    else:
+        st.query_params.pop(QUESTION_PARAM, None)
+
+
 def _ask_example(question: str) -> None:
     st.session_state.question = question
-    st.session_state.asked = question
+    _set_asked(question)
 
 
 def _ask_typed() -> None:
-    st.session_state.asked = st.session_state.get("question", "")
+    _set_asked(st.session_state.get("question", ""))
+
+
+def _ask_from_address() -> None:
+    """A page opened from a link with ``?q=...`` asks that question, and so does the browser's Back button when it
+    returns to an earlier question's address: the address wins when it holds another question than the page last
+    put there (called before the question box is drawn, as it fills the box)."""
+    linked = st.query_params.get(QUESTION_PARAM)
+    if linked and linked != st.session_state.get("linked"):
+        st.session_state.question = linked
+        st.session_state.asked = linked
+        st.session_state.linked = linked
 
 
 # -- pieces of the page ---------------------------------------------------------------------------------------
@@ -217,6 +240,7 @@ def main() -> None:
     except IndexUnavailable as exc:
         _not_indexed(root, str(exc))
         return
+    _ask_from_address()
     show_question_box()  # before the model loads (seconds on a cold start), so a visitor can start typing
     try:
         with st.spinner("Loading the articles…"):

@@ -233,6 +233,31 @@ def test_an_example_question_fills_the_box_and_answers(monkeypatch, corpus_index
 
 
 @pytest.mark.integration
+def test_the_question_asked_is_kept_in_the_address_and_a_link_with_it_opens_on_its_answer(monkeypatch, corpus_index):
+    at = ask(run_app(monkeypatch, corpus_index), "What can trigger muscle twitches?")
+    assert at.query_params == {"q": "What can trigger muscle twitches?"}
+    first = cards(at)[0]
+    at.button(key="example-0").click().run()  # an example replaces it
+    assert at.query_params == {"q": "Is muscle twitching a sign of MS?"}
+    at.query_params["q"] = "What can trigger muscle twitches?"  # the browser's Back button
+    at.run()
+    assert at.text_input(key="question").value == "What can trigger muscle twitches?"
+    assert cards(at)[0] == first
+    at.slider(key="k").set_value(3).run()  # the address stays the question's: reruns do not ask it again
+    assert at.query_params == {"q": "What can trigger muscle twitches?"} and len(cards(at)) <= 3
+
+    from streamlit.testing.v1 import AppTest
+
+    linked = AppTest.from_file(str(APP), default_timeout=180)
+    linked.query_params["q"] = "What can trigger muscle twitches?"
+    linked.run()
+    assert not linked.exception, linked.exception
+    assert linked.text_input(key="question").value == "What can trigger muscle twitches?"
+    assert cards(linked)[0] == first  # the same answer as when it was typed
+    assert ask(linked, "   ").query_params == {}  # asking nothing clears it
+
+
+@pytest.mark.integration
 def test_an_off_topic_question_says_plainly_that_the_articles_do_not_answer(monkeypatch, corpus_index):
     at = ask(run_app(monkeypatch, corpus_index), "What is the capital of France?")
     assert "These articles don't answer that question." in page_text(at)

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -152,6 +153,18 @@ def test_an_example_question_fills_the_box_and_answers(page):
     page.get_by_text("Match confidence:").wait_for(timeout=WAIT_MS)
     assert page.get_by_label("Your question").input_value() == "What are the early signs of ALS?"
     assert page.locator(".qa-card-body mark").first.is_visible()
+
+
+def test_a_link_holding_a_question_opens_on_its_answer_and_back_returns_to_it(page, server):
+    page.goto(f"{server[0]}/?q={quote('Can stress cause twitching?')}", wait_until="domcontentloaded")
+    page.locator(".qa-asked").filter(has_text="Can stress cause twitching?").wait_for(timeout=WAIT_MS)
+    page.get_by_text("Match confidence:").wait_for(timeout=WAIT_MS)
+    assert page.get_by_label("Your question").input_value() == "Can stress cause twitching?"
+    ask(page, "Is ALS contagious?")
+    page.wait_for_function("() => location.search.includes('contagious')", timeout=10_000)
+    page.go_back()
+    page.locator(".qa-asked").filter(has_text="Can stress cause twitching?").wait_for(timeout=WAIT_MS)
+    assert page.get_by_label("Your question").input_value() == "Can stress cause twitching?"
 
 
 def test_an_unanswerable_question_says_so_plainly(page):
