@@ -156,15 +156,18 @@ def test_an_example_question_fills_the_box_and_answers(page):
 
 
 def test_a_link_holding_a_question_opens_on_its_answer_and_back_returns_to_it(page, server):
+    from playwright.sync_api import expect
+
     page.goto(f"{server[0]}/?q={quote('Can stress cause twitching?')}", wait_until="domcontentloaded")
     page.locator(".qa-asked").filter(has_text="Can stress cause twitching?").wait_for(timeout=WAIT_MS)
     page.get_by_text("Match confidence:").wait_for(timeout=WAIT_MS)
-    assert page.get_by_label("Your question").input_value() == "Can stress cause twitching?"
+    # the box is filled a moment after the answer is drawn: wait for it rather than read it at once
+    expect(page.get_by_label("Your question")).to_have_value("Can stress cause twitching?", timeout=10_000)
     ask(page, "Is ALS contagious?")
     page.wait_for_function("() => location.search.includes('contagious')", timeout=10_000)
     page.go_back()
     page.locator(".qa-asked").filter(has_text="Can stress cause twitching?").wait_for(timeout=WAIT_MS)
-    assert page.get_by_label("Your question").input_value() == "Can stress cause twitching?"
+    expect(page.get_by_label("Your question")).to_have_value("Can stress cause twitching?", timeout=10_000)
 
 
 def test_an_unanswerable_question_says_so_plainly(page):
