@@ -76,7 +76,7 @@ class AliasTable:
             stems.extend(s for s in alias if s not in present and s not in stems)
         equivalents = [(alias, name) for name in matched for alias in sorted(self.aliases[name])
                        if alias in chosen and not set(alias) <= present]
-        return AliasLookup(stems, [self.surfaces[a] for a in chosen], equivalents)
+        return AliasLookup(stems, [self.surfaces[a] for a in chosen], equivalents, matched)
 
 
 class AliasLookup(NamedTuple):
@@ -86,6 +86,7 @@ class AliasLookup(NamedTuple):
     names: list[str]  # those aliases as the articles write them ("fasciculations"), for the dense query
     # (alias, name of the query it stands for): a span saying "CFS" says "cramp-fasciculation syndrome"
     equivalents: list[tuple[Name, Name]]
+    matched: list[Name]  # the names (with aliases) the query mentions (``AliasTable.matched``)
 
 
 def query_names(name: Name, present: set[str], document_frequency: Callable[[str], int]) -> bool:

@@ -236,7 +236,7 @@ def parse_query(text: str, vocabulary: dict[str, int], df: np.ndarray, aliases,
     # motor neurons"), with no other word ("ms twitch?" asks how two names relate)
     bare = define and not any(w in _FILLER or not w.isalpha() for w in typed) and (
         len(terms) + len(unknown) == 1
-        or (not unknown and any(set(name) == set(terms) for name in aliases.matched(terms, document_frequency)))
+        or (not unknown and any(set(name) == set(terms) for name in found.matched))
         or (3 <= len(typed) <= 5 and [stem_word(w) for w in (initials("".join(w[0] for w in typed)) or "").split()]
             == [stem_word(w) for w in typed]))
     if bare:
