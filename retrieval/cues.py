@@ -38,7 +38,10 @@ _ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
                    r"(?:['’]s|s|\s+(?:exactly\s+|actually\s+|really\s+)?(?:is|are))\s+(?:a |an |the )?"
                    r"(?![\w\s'-]*\b(?:of|for|in|with|between|difference|vs|chances?)\b)"
                    r"[\w\s'-]{1,40}(?:\?|\s*$)|\bwhat (?:is|are) (?:a |an |the )?[\w'-]+(?: [\w'-]+)? exactly\b|"
-                   r"\bwhat does\b.*\bmean\b|\bdefin\w*|\bmeaning of\b", re.I),
+                   r"\bwhat does\b.*\bmean\b|\bdefin\w*|\bmeaning of\b|"
+                   # "explain MS", "describe clonus" (not "explain why ...", "explain the link between ...")
+                   r"^(?:please\s+)?(?:explain|describe)\s+(?!why|how|when|where|what|which)"
+                   r"(?![\w\s'-]*\b(?:of|for|in|with|between|difference|vs|link|and)\b)[\w\s'-]{1,40}(?:\?|\s*$)", re.I),
         re.compile(r"\b(?:is|are) (?:a|an|the)\b|\bdescribes?\b|\brefers? to\b|\binvolves?\b|, or [a-z]|"
                    r"\balso known\b|\bmedically termed\b|\bcharacteri[sz]ed by\b|\bis when\b", re.I),
     ),
@@ -131,9 +134,13 @@ _DEFINING = re.compile(r"\b(?:describes?|refers? to|is defined|are defined|means
                        r"characteri[sz]ed by|also known as|medically termed|better known as)\b|, or [a-z]", re.I)
 
 
+# a name given with its abbreviation, then what it is: "Multiple Sclerosis (MS) is a chronic, autoimmune disease"
+_NAMED_AS = re.compile(r"^[^.,;:()]{2,60}\((?-i:[A-Z]{2,5})\)\s+(?:is|are)\s+(?:a|an)\b", re.I)
+
+
 def defines(sentence: str) -> bool:
     """True when ``sentence`` reads like a definition of what it names (the ranker's ``defines`` feature)."""
-    return bool(_DEFINING.search(sentence))
+    return bool(_DEFINING.search(sentence) or _NAMED_AS.search(sentence))
 
 
 _LIST_QUESTION = re.compile(

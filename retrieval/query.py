@@ -33,6 +33,11 @@ _FILLER = frozenset(STOPWORDS_EN) | frozenset(
     "actually basically literally exactly maybe perhaps probably stuff kind sort vs versus explain list want "
     "wondering wonder".split())
 _WORD = re.compile(r"(?u)\b\w\w+\b")
+# How plainly to answer, said about the answer rather than asked about ("what is MS, in simple terms?", "explain
+# ALS in plain English"): dropped with its comma before parsing, as an extract is in the articles' words anyway.
+_PLAINLY = re.compile(r"[,;]?\s*\b(?:in|into|using|with)\s+(?:very\s+)?(?:simple|simpler|plain|plainer|easy|basic|"
+                      r"everyday|normal|layman['’]?s?|lay(?:man)?)\s+(?:terms?|words?|english|language)\b|"
+                      r"[,;]?\s*\b(?:simply|plainly)\s+put\b", re.IGNORECASE)
 _ENGLISH = frozenset("the a an is are of to and in it that for with on my can what how why does do i you".split())
 _FOREIGN = frozenset(
     "el la los las es son de que y en un una por para con como qué cómo se lo del al le les est et des du une "
@@ -184,6 +189,7 @@ def parse_query(text: str, vocabulary: dict[str, int], df: np.ndarray, aliases,
         return word if word and not is_word(word) and distance.OSA.distance(joined, word) <= 1 else None
 
     asked = text
+    text = " ".join(_PLAINLY.sub("", text).split()).lstrip(",;: ") or text
     text = respell(text, vocabulary.__contains__, _FILLER.__contains__, initials, misheard)
     # a misspelt word is written as the articles write the word it is corrected to, for the model as for BM25
     fixes = {}

@@ -555,6 +555,22 @@ def test_a_word_heard_as_two_is_joined_into_the_articles_word_it_misspells(tmp_p
     assert query_for(index, "do motor neurons waste").text == "do motor neurons waste"  # nothing unknown: kept
 
 
+@pytest.mark.parametrize("typed, searched", [
+    ("what is clonus, in simple terms?", "what is clonus?"),
+    ("In plain words, what is clonus?", "what is clonus?"),
+    ("explain clonus in plain English", "explain clonus"),
+    ("what is clonus in layman's terms", "what is clonus"),
+    ("Simply put, what is clonus?", "what is clonus?"),
+])
+def test_asking_for_plain_words_is_not_searched_for(tmp_path, typed, searched):
+    # how plainly to answer is not what to answer: "simple" and "terms" must not pull up "a simple twitch"
+    index = load_index(build_fake_index(tmp_path, CLONUS_CORPUS), FakeEncoder())
+    query = query_for(index, typed)
+    assert query.text == searched and query.asked == typed
+    assert not {"simpl", "term", "plain", "word", "english", "layman"} & set(query.terms + query.unknown)
+    assert query_for(index, "is a simple twitch dangerous?").text == "is a simple twitch dangerous?"  # asked about
+
+
 def test_a_question_with_nothing_to_respell_is_its_own_text(index):
     query = query_for(index, "Can caffeine make muscles twitch?")
     assert query.asked == "" and query.text == "Can caffeine make muscles twitch?"

@@ -10,7 +10,7 @@ import pytest
 from ingest.lexical import tokenize
 from retrieval.aliases import MAX_ALIASES, MAX_EXPANSION, AliasTable
 from retrieval.confidence import FEATURES as CONFIDENCE_FEATURES, Calibration, load_calibration
-from retrieval.cues import answer_types, answered_stems, has_answer_shape, wants_list
+from retrieval.cues import answer_types, answered_stems, defines, has_answer_shape, wants_list
 from retrieval.group import asks_whether, stance
 from retrieval.query import MAX_QUESTION_CHARS, QuestionError, check_question
 from retrieval.ranker import FEATURES, Ranker, fit_listwise, fit_logistic
@@ -312,10 +312,26 @@ def test_of_two_spans_taking_one_side_the_one_whose_side_taking_sentence_is_clos
     ("What happens to a muscle when its nerve is damaged?", [], False),
     ("What sorts of medicines do doctors give for stiffness?", ["treatment"], True),
     ("Which medicines cause twitching as a side effect?", ["cause"], True),
+    ("explain MS", ["definition"], False),
+    ("Please describe clonus?", ["definition"], False),
+    ("explain why MS causes spasticity", ["explanation"], False),  # asks why, not what
+    ("explain the link between MS and twitching", [], False),
 ])
 def test_answer_types_and_list_questions(question, types, is_list):
     assert answer_types(question) == types
     assert wants_list(question) is is_list
+
+
+@pytest.mark.parametrize("sentence, expected", [
+    ("Multiple Sclerosis (MS) is a chronic, autoimmune disease that targets the central nervous system.", True),
+    ("Cramp-fasciculation syndrome (CFS) is a rare condition.", True),
+    ("Clonus describes the repetitive jerking of muscles.", True),
+    ("Fasciculations are a hallmark of diseases of the lower motor neurons.", False),  # "are a" alone
+    ("The involuntary movements of MS (in the legs) are a problem.", False),  # not a name with its abbreviation
+    ("People with ALS (as) are a varied group.", False),
+])
+def test_a_sentence_defines_what_it_names(sentence, expected):
+    assert defines(sentence) is expected
 
 
 def test_asking_for_symptoms_is_not_asking_for_a_definition():
