@@ -38,10 +38,7 @@ _ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
                    r"(?:['’]s|s|\s+(?:exactly\s+|actually\s+|really\s+)?(?:is|are))\s+(?:a |an |the )?"
                    r"(?![\w\s'-]*\b(?:of|for|in|with|between|difference|vs|chances?)\b)"
                    r"[\w\s'-]{1,40}(?:\?|\s*$)|\bwhat (?:is|are) (?:a |an |the )?[\w'-]+(?: [\w'-]+)? exactly\b|"
-                   r"\bwhat does\b.*\bmean\b|\bdefin\w*|\bmeaning of\b|"
-                   # "explain MS", "describe clonus" (not "explain why ...", "explain the link between ...")
-                   r"^(?:please\s+)?(?:explain|describe)\s+(?!why|how|when|where|what|which)"
-                   r"(?![\w\s'-]*\b(?:of|for|in|with|between|difference|vs|link|and)\b)[\w\s'-]{1,40}(?:\?|\s*$)", re.I),
+                   r"\bwhat does\b.*\bmean\b|\bdefin\w*|\bmeaning of\b", re.I),
         re.compile(r"\b(?:is|are) (?:a|an|the)\b|\bdescribes?\b|\brefers? to\b|\binvolves?\b|, or [a-z]|"
                    r"\balso known\b|\bmedically termed\b|\bcharacteri[sz]ed by\b|\bis when\b", re.I),
     ),

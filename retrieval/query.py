@@ -38,6 +38,9 @@ _WORD = re.compile(r"(?u)\b\w\w+\b")
 _PLAINLY = re.compile(r"[,;]?\s*\b(?:in|into|using|with)\s+(?:very\s+)?(?:simple|simpler|plain|plainer|easy|basic|"
                       r"everyday|normal|layman['’]?s?|lay(?:man)?)\s+(?:terms?|words?|english|language)\b|"
                       r"[,;]?\s*\b(?:simply|plainly)\s+put\b", re.IGNORECASE)
+# asking to be told about a name rather than asking a question: "explain MS", "tell me about clonus"
+_TELL_ABOUT = re.compile(r"^(?:please\s+)?(?:(?:can you\s+|could you\s+)?(?:explain|describe|define)|tell me about)\s+",
+                         re.IGNORECASE)
 _ENGLISH = frozenset("the a an is are of to and in it that for with on my can what how why does do i you".split())
 _FOREIGN = frozenset(
     "el la los las es son de que y en un una por para con como qué cómo se lo del al le les est et des du une "
@@ -208,7 +211,9 @@ def parse_query(text: str, vocabulary: dict[str, int], df: np.ndarray, aliases,
     unknown: list[str] = []
     rare: list[str] = []
     written: dict[str, str] = {}
-    typed = _WORD.findall(text.lower())
+    told = _TELL_ABOUT.match(text)
+    body = text[told.end():] if told else text  # the words after "explain" are the question's
+    typed = _WORD.findall(body.lower())
     for word in typed:
         if word in _FILLER or word.isdigit():
             continue
@@ -239,13 +244,14 @@ def parse_query(text: str, vocabulary: dict[str, int], df: np.ndarray, aliases,
     focus = [t for t, yes in zip(terms, is_topic) if not yes]
     # a name typed on its own, as into a search box, asks what it is: one word, one name the articles define
     # ("muscle twitches", "Lou Gehrig's disease") or a run of 3-5 words they write together more than once ("lower
-    # motor neurons"), with no other word ("ms twitch?" asks how two names relate)
+    # motor neurons"), with no other word ("ms twitch?" asks how two names relate); "explain" or "tell me about"
+    # before it asks the same
     bare = define and not any(w in _FILLER or not w.isalpha() for w in typed) and (
         len(terms) + len(unknown) == 1
         or (not unknown and any(set(name) == set(terms) for name in found.matched))
         or (3 <= len(typed) <= 5 and [stem_word(w) for w in (initials("".join(w[0] for w in typed)) or "").split()]
             == [stem_word(w) for w in typed]))
     if bare:
-        text = f"what is {text.rstrip(' ?!.')}?"
+        text = f"what is {body.rstrip(' ?!.')}?"
     return Query(text, terms, unknown, expanded, found.names, topic, focus, written, rare=rare,
                  equivalents=found.equivalents, asked=asked if asked != text else "", bare=bare)

@@ -558,7 +558,7 @@ def test_a_word_heard_as_two_is_joined_into_the_articles_word_it_misspells(tmp_p
 @pytest.mark.parametrize("typed, searched", [
     ("what is clonus, in simple terms?", "what is clonus?"),
     ("In plain words, what is clonus?", "what is clonus?"),
-    ("explain clonus in plain English", "explain clonus"),
+    ("explain clonus in plain English", "what is clonus?"),  # and "explain <name>" asks what it is
     ("what is clonus in layman's terms", "what is clonus"),
     ("Simply put, what is clonus?", "what is clonus?"),
 ])
@@ -588,6 +588,14 @@ def test_a_name_typed_on_its_own_is_asked_about_as_what_it_is(tmp_path):
     assert query_for(index, "fasciculations").terms == query_for(index, "what is fasciculations?").terms
     assert not query_for(index, "fasciculations", define=False).bare
     assert ask("fasciculations", index).read_as == "what is fasciculations?"
+    for told, name in [("explain fasciculations", "fasciculations"), ("Tell me about muscle twitches", "muscle twitches"),
+                       ("please describe fasciculations?", "fasciculations"),
+                       ("Can you explain fasciculations?", "fasciculations")]:  # asked to be told about a name
+        query = query_for(index, told)
+        assert query.bare and query.text == f"what is {name}?" and query.asked == told
+    for told in ("explain why fasciculations happen", "describe the fasciculations of ALS"):
+        assert not query_for(index, told).bare  # a question after "explain" is that question
+    assert "describ" not in query_for(index, "describe the fasciculations of ALS").terms
 
 
 def test_a_bare_name_abstained_on_as_what_it_is_is_searched_again_as_typed(tmp_path):

@@ -312,10 +312,6 @@ def test_of_two_spans_taking_one_side_the_one_whose_side_taking_sentence_is_clos
     ("What happens to a muscle when its nerve is damaged?", [], False),
     ("What sorts of medicines do doctors give for stiffness?", ["treatment"], True),
     ("Which medicines cause twitching as a side effect?", ["cause"], True),
-    ("explain MS", ["definition"], False),
-    ("Please describe clonus?", ["definition"], False),
-    ("explain why MS causes spasticity", ["explanation"], False),  # asks why, not what
-    ("explain the link between MS and twitching", [], False),
 ])
 def test_answer_types_and_list_questions(question, types, is_list):
     assert answer_types(question) == types
