@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ingest.lexical import tokenize
+from ingest.lexical import stem_word, tokenize
 from retrieval.aliases import AliasTable, name_matches
 from retrieval.extract import Candidate
 
@@ -43,9 +43,15 @@ _ASKS_WHETHER = re.compile(
     r"\bhow (?:common|often|likely|rare|frequent|usual)\b|"
     r"^(?!.*\b(?:what|whats|why|how|when|where|which|who|whom|whose|definition|meaning)\b)"
     r"(?!\s*(?:please\s+)?(?:tell|explain|describe|list|give|show|define)\b)", re.IGNORECASE)
-# "..., could it be MS?", "is the twitching from MS?": the question asks how what it tells relates to what it names.
+# "..., could it be MS?", "is the twitching from MS?", "does that mean I have MS?": the question asks how what it
+# tells relates to what it names.
 _ASKS_IDENTITY = re.compile(r"\b(?:could|can|might|may|would|will) (?:it|this|that|they|these) be\b|"
-                            r"\b(?:from|because of|due to|caused by|part of|linked to|related to)\b", re.IGNORECASE)
+                            r"\b(?:from|because of|due to|caused by|part of|linked to|related to)\b|"
+                            r"\b(?:does|do|did|could|would|might|can) (?:it|this|that|they|these) (?:mean|indicate|signal|"
+                            r"suggest)\b", re.IGNORECASE)
+# "... is that MS?", "is this the MS?": asks whether what it tells is the named thing (the word after it)
+_ASKS_WHICH = re.compile(r"\b(?:is|are) (?:it|this|that|these|they) (?:the |my |his |her |their |an? )?([\w'-]+)",
+                         re.IGNORECASE)
 # Qualifiers that turn a denial into "not on its own", which does not contradict "it is a symptom".
 _HEDGED = re.compile(r"\b(?:alone|by itself|on its own|in isolation|without other symptoms|isolated)\b",
                      re.IGNORECASE)
@@ -231,7 +237,10 @@ def find_disagreement(question: str, groups: list[Group], terms: list[str], alia
     # A question relating two things the articles define names for ("is that twitching from the MS?") is
     # about those two, whatever else it tells ("my husband's arm"), when it asks how they relate.
     named = [names for names in subjects if len(names) > 1]
-    if len(named) >= 2 and (any(term in _RELATING_WORDS for term in terms) or _ASKS_IDENTITY.search(question)):
+    asks_which = any(name[0] == stem_word(m.group(1).lower()) for m in _ASKS_WHICH.finditer(question)
+                     for names in named for name in names)
+    if len(named) >= 2 and (any(term in _RELATING_WORDS for term in terms) or _ASKS_IDENTITY.search(question)
+                            or asks_which):
         subjects = named
     if len(subjects) < 2:  # a disagreement is about how two things relate ("twitching" and "MS")
         return None

@@ -186,6 +186,9 @@ NAMED = {
 @pytest.mark.parametrize("question, flagged", [
     ("My grandad has tremor in his hands, could it be PN?", True),  # told context, asks how the two relate
     ("Is the tremor in his hands from the PN?", True),
+    ("My grandad has tremor in his hands. Does that mean he has PN?", True),
+    ("Grandad's hands have a tremor, is that PN?", True),  # is that <one of the two names>
+    ("Grandad has PN and a tremor in his hands, is it bad?", False),  # "bad" is neither name: asks something else
     ("Does tremor help his hands with PN?", False),  # asks about something the sides do not speak to
     ("Is PN the same thing as peripheral neuropathy?", False),  # one thing under two names: nothing to disagree on
 ])
