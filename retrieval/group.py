@@ -49,8 +49,8 @@ _ASKS_IDENTITY = re.compile(r"\b(?:could|can|might|may|would|will) (?:it|this|th
                             r"\b(?:from|because of|due to|caused by|part of|linked to|related to)\b|"
                             r"\b(?:does|do|did|could|would|might|can) (?:it|this|that|they|these) (?:mean|indicate|signal|"
                             r"suggest)\b", re.IGNORECASE)
-# "... is that MS?", "is this the MS?": asks whether what it tells is the named thing (the word after it)
-_ASKS_WHICH = re.compile(r"\b(?:is|are) (?:it|this|that|these|they) (?:the |my |his |her |their |an? )?([\w'-]+)",
+# "... is that MS?", "is this the MS?": asks whether what it tells is the named thing (the words after it)
+_ASKS_WHICH = re.compile(r"\b(?:is|are) (?:it|this|that|these|they) (?:the |my |his |her |their |an? )?([\w' -]+)",
                          re.IGNORECASE)
 # Qualifiers that turn a denial into "not on its own", which does not contradict "it is a symptom".
 _HEDGED = re.compile(r"\b(?:alone|by itself|on its own|in isolation|without other symptoms|isolated)\b",
@@ -237,8 +237,8 @@ def find_disagreement(question: str, groups: list[Group], terms: list[str], alia
     # A question relating two things the articles define names for ("is that twitching from the MS?") is
     # about those two, whatever else it tells ("my husband's arm"), when it asks how they relate.
     named = [names for names in subjects if len(names) > 1]
-    asks_which = any(name[0] == stem_word(m.group(1).lower()) for m in _ASKS_WHICH.finditer(question)
-                     for names in named for name in names)
+    after = [[stem_word(w) for w in m.group(1).lower().split()] for m in _ASKS_WHICH.finditer(question)]
+    asks_which = any(tuple(words[:len(name)]) == name for words in after for names in named for name in names)
     if len(named) >= 2 and (any(term in _RELATING_WORDS for term in terms) or _ASKS_IDENTITY.search(question)
                             or asks_which):
         subjects = named
