@@ -84,6 +84,8 @@ def test_no_extract_contains_boilerplate(answers):
     "Do people with MS get muscle twitches?", "does ms cause twitching", "are fasciculations a symptom of MS",
     "my legs twitch, could it be MS?", "I have MS, are my twitches from the MS?", "twitching MS",
     "How common is twitching in multiple sclerosis?",
+    "My calves have been twitching for a week. Does that mean I have MS?", "my arm keeps twitching, is that MS?",
+    "my muscles twitch a lot lately, is that multiple sclerosis?",
 ])
 def test_twitching_in_ms_shows_the_disagreement(index, question):
     result = answer(question, index)
