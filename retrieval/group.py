@@ -219,6 +219,16 @@ def _from_its_paragraph(candidate: Candidate, where: int) -> Candidate:
     return replace(candidate, start=candidate.start + cut, text=candidate.text[cut:])
 
 
+def _asks_which(question: str, named: list[list[tuple[str, ...]]]) -> bool:
+    """True when the question asks whether what it tells is one of ``named``: "is that MS?", "is this the MS?"
+    (the whole name right after it: "is it muscle weakness?" does not name muscle twitching)."""
+    for match in _ASKS_WHICH.finditer(question):
+        words = tuple(stem_word(w) for w in match.group(1).lower().split())
+        if any(words[:len(name)] == name for names in named for name in names):
+            return True
+    return False
+
+
 def find_disagreement(question: str, groups: list[Group], terms: list[str], aliases: AliasTable,
                       document_frequency: Callable[[str], int], question_vector: np.ndarray, *,
                       min_probability: float) -> tuple[Group, Group] | None:
@@ -237,10 +247,8 @@ def find_disagreement(question: str, groups: list[Group], terms: list[str], alia
     # A question relating two things the articles define names for ("is that twitching from the MS?") is
     # about those two, whatever else it tells ("my husband's arm"), when it asks how they relate.
     named = [names for names in subjects if len(names) > 1]
-    after = [[stem_word(w) for w in m.group(1).lower().split()] for m in _ASKS_WHICH.finditer(question)]
-    asks_which = any(tuple(words[:len(name)]) == name for words in after for names in named for name in names)
     if len(named) >= 2 and (any(term in _RELATING_WORDS for term in terms) or _ASKS_IDENTITY.search(question)
-                            or asks_which):
+                            or _asks_which(question, named)):
         subjects = named
     if len(subjects) < 2:  # a disagreement is about how two things relate ("twitching" and "MS")
         return None
