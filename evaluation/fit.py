@@ -42,8 +42,9 @@ def ranker_rows(index: Index, questions: list[Question], settings: RetrievalSett
             continue
         query, vectors = prepare_query(index, question.question, settings)
         ranking = hybrid_ranking(index, query, vectors.search, depth=settings.depth,
-                                 use_sentences=settings.use_sentences)
-        units, by_chunk = chunk_units(index, ranking.fused, ranking.bm25, vectors, query, chunks=settings.chunks,
+                                 use_sentences=settings.use_sentences, lead=settings.lead)
+        ordered, count = ranking.pool(settings.chunks)
+        units, by_chunk = chunk_units(index, ordered, ranking.bm25, vectors, query, chunks=count,
                                       window=settings.window)
         rows, labels = [], []
         for unit in units:

@@ -24,6 +24,7 @@ class RetrievalSettings:
 
     depth: int = 30  # candidates taken from each ranking before fusion
     chunks: int = 10  # best chunks that extracts are drawn from
+    lead: int = 3  # ... and the first chunks of each single ranking (dense, sentences, BM25) that fusion puts lower
     voting_chunks: int = 15  # on a yes/no question, spans of this many chunks may take a side in a disagreement
     per_chunk: int = 2  # spans taken from each of those chunks
     window: int = 2  # longest run of sentences scored as one span (a leaning first sentence adds one)
@@ -127,7 +128,7 @@ def _ranking(index: Index, query: Query, vectors: QueryVectors, depth: int, sett
              article_ids: set[str] | None) -> Ranking:
     allowed = None if article_ids is None else np.array(sorted(index.chunk_ids_of(article_ids)), dtype=np.int64)
     return hybrid_ranking(index, query, vectors.search, depth=depth, use_sentences=settings.use_sentences,
-                          allowed=allowed)
+                          allowed=allowed, lead=settings.lead)
 
 
 @dataclass(frozen=True)
@@ -154,12 +155,12 @@ def retrieve(question: str, index: Index, *, settings: RetrievalSettings = Retri
     query, vectors = prepare_query(index, question, settings, define=define)
     ranking = _ranking(index, query, vectors, settings.depth, settings, article_ids)
     # A yes/no question may find the other side of a disagreement a little further down the ranking.
-    pool = max(settings.chunks, settings.voting_chunks) if asks_whether(query.text) else settings.chunks
-    units, by_chunk = chunk_units(index, ranking.fused, ranking.bm25, vectors, query, chunks=pool,
-                                  window=settings.window)
+    ordered, count = ranking.pool(settings.chunks)
+    pool = count + max(0, settings.voting_chunks - settings.chunks) if asks_whether(query.text) else count
+    units, by_chunk = chunk_units(index, ordered, ranking.bm25, vectors, query, chunks=pool, window=settings.window)
     everything = extract_candidates(index, units, by_chunk, vectors, query, ranker or load_ranker(),
                                     per_chunk=settings.per_chunk)
-    shown = {chunk for chunk, _ in ranking.fused[: settings.chunks]}
+    shown = {chunk for chunk, _ in ordered[:count]}
     candidates = [c for c in everything if c.chunk_id in shown]
     grouping = {"similarity": settings.duplicate_similarity, "overlap": settings.duplicate_overlap}
     groups = group_duplicates(candidates, **grouping)

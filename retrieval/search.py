@@ -102,11 +102,25 @@ class Ranking:
 
     fused: list[tuple[int, float]]
     bm25: dict[int, float]  # BM25 score of every fused chunk with one, not only of BM25's own top ``depth``
+    # the first few chunks of each single ranking: fusion puts a chunk that one ranking finds 3rd and the others
+    # miss below 20th ("what medicines do they give for the stiffness": only dense search finds the drug list)
+    leaders: tuple[int, ...] = ()
+
+    def pool(self, chunks: int) -> tuple[list[tuple[int, float]], int]:
+        """The fused ranking with the leaders it puts below its first ``chunks`` moved up to follow them, and how
+        many chunks that makes: spans are drawn from the first ``chunks`` fused chunks and those leaders."""
+        head = self.fused[:chunks]
+        taken = {chunk for chunk, _ in head}
+        score = dict(self.fused)
+        raised = [(chunk, score[chunk]) for chunk in self.leaders if chunk not in taken and chunk in score]
+        moved = {chunk for chunk, _ in raised}
+        return head + raised + [c for c in self.fused[chunks:] if c[0] not in moved], len(head) + len(raised)
 
 
 def hybrid_ranking(index: Index, query: Query, query_vectors: np.ndarray, *, depth: int = 30,
-                   use_sentences: bool = True, allowed: np.ndarray | None = None) -> Ranking:
-    """Chunks ranked by fusing dense chunk search, dense sentence search and BM25 with aliases."""
+                   use_sentences: bool = True, allowed: np.ndarray | None = None, lead: int = 0) -> Ranking:
+    """Chunks ranked by fusing dense chunk search, dense sentence search and BM25 with aliases; the first ``lead``
+    chunks of each of those rankings are kept as ``leaders``."""
     scores = chunk_bm25_scores(index, query_stems(query), allowed=allowed)
     lexical = _best_chunks(index, scores, depth)
     rankings = [dense_ranking(index, query_vectors, depth, allowed=allowed), lexical]
@@ -115,4 +129,5 @@ def hybrid_ranking(index: Index, query: Query, query_vectors: np.ndarray, *, dep
     fused = reciprocal_rank_fusion(rankings)
     positions = index.bm25_positions([chunk for chunk, _ in fused])
     bm25 = {chunk: float(scores[p]) for (chunk, _), p in zip(fused, positions) if p >= 0 and scores[p] > 0}
-    return Ranking(fused, bm25)
+    leaders = dict.fromkeys(ranking[rank][0] for rank in range(lead) for ranking in rankings if rank < len(ranking))
+    return Ranking(fused, bm25, tuple(leaders))

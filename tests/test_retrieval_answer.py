@@ -17,7 +17,8 @@ from retrieval import IndexMismatch, QuestionError, RetrievalSettings, answer, l
 from retrieval.answer import encode_query, measure_missing, prepare_query, query_for, retrieve
 from retrieval.confidence import measured_ranges
 from retrieval.extract import chunk_units
-from retrieval.search import chunk_bm25_scores, hybrid_ranking, query_stems
+from retrieval.search import (bm25_ranking, chunk_bm25_scores, dense_ranking, hybrid_ranking, query_stems,
+                              sentence_ranking)
 from retrieval.ranker import FEATURES, Ranker, load_ranker
 from retrieval.types import Answer, Extract
 
@@ -283,6 +284,29 @@ def test_bm25_score_of_every_fused_chunk_not_only_bm25s_own_top(index):
     assert len(expected) > 1 and ranking.bm25 == pytest.approx(expected)
     assert all(index.bm25_chunk_ids[p] == chunk for (chunk, _), p in zip(ranking.fused, positions))
     assert index.bm25_positions([max(index.bm25_chunk_ids) + 1, -5]).tolist() == [-1, -1]
+
+
+def test_leaders_are_the_first_chunks_of_each_single_ranking(index):
+    query = query_for(index, "Are twitches harmless?")
+    vectors = encode_query(index, query).search
+    ranking = hybrid_ranking(index, query, vectors, depth=5, lead=1)
+    firsts = {dense_ranking(index, vectors, 1)[0][0], bm25_ranking(index, query_stems(query), 1)[0][0],
+              sentence_ranking(index, vectors, 1)[0][0]}
+    assert set(ranking.leaders) == firsts
+    assert hybrid_ranking(index, query, vectors, depth=5).leaders == ()
+
+
+def test_spans_come_from_a_chunk_one_ranking_leads_even_when_fusion_puts_it_lower(index):
+    question = "Are twitches harmless?"
+    query = query_for(index, question)
+    vectors = encode_query(index, query).search
+    ranking = hybrid_ranking(index, query, vectors, depth=30, lead=2)
+    lower = [chunk for chunk in ranking.leaders if chunk != ranking.fused[0][0]]
+    assert lower  # a leader that fusion does not put first
+    alone = RetrievalSettings(chunks=1, lead=0, per_chunk=5)
+    led = RetrievalSettings(chunks=1, lead=2, per_chunk=5)
+    assert {c.chunk_id for c in retrieve(question, index, settings=alone).candidates} == {ranking.fused[0][0]}
+    assert {c.chunk_id for c in retrieve(question, index, settings=led).candidates} == {ranking.fused[0][0], *lower}
 
 
 def test_answered_question_has_no_related(index):

@@ -14,7 +14,7 @@ from retrieval.cues import answer_types, answered_stems, defines, has_answer_sha
 from retrieval.group import asks_whether, stance
 from retrieval.query import MAX_QUESTION_CHARS, QuestionError, check_question
 from retrieval.ranker import FEATURES, Ranker, fit_listwise, fit_logistic
-from retrieval.search import reciprocal_rank_fusion
+from retrieval.search import Ranking, reciprocal_rank_fusion
 
 
 # -- reciprocal rank fusion ------------------------------------------------------------------------------
@@ -59,6 +59,20 @@ def test_fusion_refuses_a_weight_count_other_than_the_ranking_count():
 def test_fusion_refuses_an_empty_weight_list_for_two_rankings():
     with pytest.raises(ValueError, match="got 0 weights for 2 rankings"):
         reciprocal_rank_fusion([[(1, 1.0)], [(2, 1.0)]], weights=[])
+
+
+def test_pool_moves_up_the_leaders_that_fusion_put_below_the_first_chunks():
+    fused = [(10, 0.5), (11, 0.4), (12, 0.3), (13, 0.2), (14, 0.1)]
+    ranking = Ranking(fused, {}, leaders=(11, 14, 99))  # 11 is already first-two; 99 was never fused
+    ordered, count = ranking.pool(2)
+    assert count == 3
+    assert ordered == [(10, 0.5), (11, 0.4), (14, 0.1), (12, 0.3), (13, 0.2)]
+
+
+def test_pool_without_leaders_is_the_fused_ranking():
+    fused = [(1, 0.3), (2, 0.2), (3, 0.1)]
+    assert Ranking(fused, {}).pool(2) == (fused, 2)
+    assert Ranking(fused, {}, leaders=(3,)).pool(5) == (fused, 3)  # fewer chunks than asked for
 
 
 # -- question checks -------------------------------------------------------------------------------------
