@@ -40,15 +40,15 @@ def test_words_met_takes_each_words_best_match_across_the_spans_sentences():
     question = e[[0, 1]]  # two content words
     sentences = [e[[0, 2]], e[[1]], e[[3]]]  # the first meets word 0, the second word 1, the third neither
     firsts, lasts = np.array([0, 0, 1, 2]), np.array([0, 1, 1, 2])  # spans: [s0], [s0 s1], [s1], [s2]
-    question_met, span_met = words_met(question, sentences, firsts, lasts)
+    question_met, span_met = words_met(question, np.vstack(sentences), np.array([2, 1, 1]), firsts, lasts)
     np.testing.assert_allclose(question_met, [0.5, 1.0, 0.5, 0.0])
     # the span's side: the share of its words that some question word meets
     np.testing.assert_allclose(span_met, [0.5, 2 / 3, 1.0, 0.0])
 
 
 def test_words_met_of_no_question_words_or_no_spans_is_zero():
-    sentences = [np.eye(3, dtype=np.float32)[:1]]
-    met = words_met(np.zeros((0, 3), dtype=np.float32), sentences, np.array([0]), np.array([0]))
+    words, counts = np.eye(3, dtype=np.float32)[:1], np.array([1])
+    met = words_met(np.zeros((0, 3), dtype=np.float32), words, counts, np.array([0]), np.array([0]))
     assert [m.tolist() for m in met] == [[0.0], [0.0]]
-    assert [len(m) for m in words_met(np.eye(3, dtype=np.float32), sentences, np.array([], dtype=int),
+    assert [len(m) for m in words_met(np.eye(3, dtype=np.float32), words, counts, np.array([], dtype=int),
                                       np.array([], dtype=int))] == [0, 0]
