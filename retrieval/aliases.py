@@ -14,6 +14,9 @@ MAX_ALIASES = 4
 # At most this many aliases join a query, those of its most specific names (rarest stem) first: a templated
 # question ("What is the outlook for Paranasal Sinus and Nasal Cavity Cancer?") names several things at once.
 MAX_EXPANSION = 4
+# A stem in at least this share of the chunks is the corpus's subject, not a word that tells names apart: in the
+# seed articles "muscle" is in every chunk, so "stiff" alone names "stiff muscles" (which they call spasticity).
+SUBJECT_SHARE = 0.75
 
 
 class AliasTable:
@@ -21,8 +24,9 @@ class AliasTable:
 
     Only direct pairs are used, never chains of them: across thousands of articles, chains join unrelated
     names ("cataracts" = "eye" = "jaundice"). A query names a name when it holds all of the name's stems, or
-    all but one of a longer name's, the rarest included (``query_names``). A name with more than
-    ``MAX_ALIASES`` aliases is not expanded, and a query gets at most ``MAX_EXPANSION`` aliases.
+    all but one of a longer name's, the rarest included, or the rarer stem of a two-stem name whose other stem is
+    a subject word of the corpus (``query_names``; ``documents``, the chunk count, tells which stems are). A name
+    with more than ``MAX_ALIASES`` aliases is not expanded, and a query gets at most ``MAX_EXPANSION`` aliases.
     """
 
     def __init__(self, aliases: dict[Name, set[Name]], surfaces: dict[Name, str]) -> None:
@@ -55,17 +59,19 @@ class AliasTable:
         """The names (that have aliases) holding ``stem``."""
         return self._by_stem.get(stem, set())
 
-    def matched(self, query_stems: list[str], document_frequency: Callable[[str], int]) -> list[Name]:
+    def matched(self, query_stems: list[str], document_frequency: Callable[[str], int], documents: int = 0
+                ) -> list[Name]:
         """The names (with aliases) that the query mentions (``query_names``)."""
         present = set(query_stems)
         candidates = {name for stem in present for name in self._by_stem.get(stem, ())}
-        return sorted(name for name in candidates if query_names(name, present, document_frequency))
+        return sorted(name for name in candidates if query_names(name, present, document_frequency, documents))
 
-    def lookup(self, query_stems: list[str], document_frequency: Callable[[str], int]) -> AliasLookup:
+    def lookup(self, query_stems: list[str], document_frequency: Callable[[str], int], documents: int = 0
+               ) -> AliasLookup:
         """Everything a query gets from the aliases of the names it mentions (``AliasLookup``), matching its
         names once."""
         present = set(query_stems)
-        matched = self.matched(query_stems, document_frequency)
+        matched = self.matched(query_stems, document_frequency, documents)
         chosen: list[Name] = []  # the aliases of its most specific names first, at most MAX_EXPANSION
         general = [name for name in matched if len(self.aliases[name]) <= MAX_ALIASES]
         for name in sorted(general, key=lambda name: min(map(document_frequency, name))):  # stable: ties keep order
@@ -89,14 +95,20 @@ class AliasLookup(NamedTuple):
     matched: list[Name]  # the names (with aliases) the query mentions (``AliasTable.matched``)
 
 
-def query_names(name: Name, present: set[str], document_frequency: Callable[[str], int]) -> bool:
+def query_names(name: Name, present: set[str], document_frequency: Callable[[str], int], documents: int = 0
+                ) -> bool:
     """True when a question's stems ``present`` name ``name``: all of its stems, or all but one of a name of three
-    or more, the rarest included ("Lou Gehrig" names "Lou Gehrig disease"). Stricter than ``name_matches``, which
-    judges sentences: half of a two-stem name let "skin cancer" take the aliases of "blood cancer" ("leukemia")
-    across MedQuAD."""
+    or more, the rarest included ("Lou Gehrig" names "Lou Gehrig disease"), or the stem of a two-stem name that is
+    not a subject word (one in ``SUBJECT_SHARE`` of the ``documents`` chunks) when the other is: "legs go stiff"
+    names "stiff muscles" where every chunk says "muscle". Stricter than ``name_matches``, which judges sentences:
+    half of a two-stem name let "skin cancer" take the aliases of "blood cancer" ("leukemia") across MedQuAD."""
     missing = [s for s in name if s not in present]
     if not missing:
         return True
+    if len(missing) == 1 and len(name) == 2:
+        kept = next(s for s in name if s in present)
+        subject = SUBJECT_SHARE * documents
+        return documents > 0 and document_frequency(missing[0]) >= subject > document_frequency(kept)
     return len(missing) == 1 and len(name) >= 3 and name_matches(name, present, document_frequency)
 
 

@@ -213,7 +213,7 @@ def answer(question: str, index: Index, *, k: int = 5, settings: RetrievalSettin
     query, groups = retrieved.query, retrieved.groups
     text, read_as = (query.asked, query.text) if query.asked else (query.text, "")
     if not groups or confidence < calibration.threshold:
-        names = [set(name) for name in index.aliases.matched(query.terms, index.df)]
+        names = [set(name) for name in index.aliases.matched(query.terms, index.df, index.chunk_count)]
         related = [g for g in groups if g.head.similarity >= settings.related_min_similarity or names and all(
             name <= covered_stems(g.head.stems, query.equivalents) for name in names)][:k]
         return Answer(text, (), True, round(confidence, 4), False, tuple(_extract(index, g) for g in related),

@@ -234,7 +234,7 @@ def parse_query(text: str, vocabulary: dict[str, int], df: np.ndarray, aliases,
             terms.append(stem)
             words.append(word)
 
-    found = aliases.lookup(terms, document_frequency)
+    found = aliases.lookup(terms, document_frequency, documents)
     expanded = [s for s in found.stems if s in vocabulary]
     # The topic: words the articles define names for, or use in at least a fifth of their chunks. What the
     # question asks beyond its topic (its focus) is what an answer must match, not just the topic.

@@ -115,6 +115,9 @@ def test_what_the_articles_touch_on_but_do_not_say_is_declined(index, question):
 @pytest.mark.parametrize("question, phrase", [
     ("How long do people live with ALS?", "average survival time"),  # said in other words than asked
     ("Can coffee make my muscles twitch?", "caffeine"),  # "coffee" is not in the articles; "caffeine" is
+    # "stiffness" reaches "spasticity" ("Tight and stiff muscles (spasticity)"), "medicines" the drug list that
+    # only dense search ranks high
+    ("What medicines do they give for the stiffness and the jerking in MS?", "spasticity and clonus include"),
 ])
 def test_neighbouring_questions_the_articles_do_answer_are_answered(index, question, phrase):
     result = answer(question, index)

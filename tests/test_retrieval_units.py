@@ -195,6 +195,18 @@ def test_a_two_word_name_needs_both_words_and_a_longer_one_all_but_one():
     assert table.lookup(tokenize(["a disease named after Lou"])[0], frequency).names == []  # its rarest stem is missing
 
 
+def test_a_two_word_name_is_named_by_its_rarer_word_when_the_other_is_in_nearly_every_chunk():
+    table = AliasTable.from_rows([("stiff muscles", "spasticity"), ("blood cancer", "leukemia")])
+    frequency = {"stiff": 6, "muscl": 84, "blood": 40, "cancer": 80, "leg": 30}.get
+    legs = tokenize(["why do legs go stiff"])[0]
+    assert table.lookup(legs, frequency, 84).names == ["spasticity"]  # "muscle" is in all 84 chunks
+    assert table.lookup(legs, frequency, 200).names == []  # in 84 of 200 it still tells names apart
+    assert table.lookup(legs, frequency).names == []  # no chunk count, no subject words
+    assert table.lookup(tokenize(["muscles"])[0], frequency, 84).names == []  # the subject word alone names nothing
+    assert table.lookup(tokenize(["skin cancer"])[0], frequency, 84).names == []  # "blood" is not a subject word
+    assert table.lookup(tokenize(["blood tests"])[0], frequency, 84).names == ["leukemia"]
+
+
 def test_a_common_word_alone_does_not_match_a_name():
     table = AliasTable.from_rows(ALIAS_ROWS)
     stems = tokenize(["muscle pain"])[0]  # holds "muscl" but not the name's rarest stem "twitch"
