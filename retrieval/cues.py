@@ -140,6 +140,19 @@ def defines(sentence: str) -> bool:
     return bool(_DEFINING.search(sentence) or _NAMED_AS.search(sentence))
 
 
+# a word, a dash, and what it is: "diseases that affect the lower motor neurons—nerve cells originating in the
+# spinal cord", "ALS affects motor neurons — nerves that control your voluntary muscles"; not an aside
+# ("muscle twitching—although this is rare")
+_APPOSITION = re.compile(r"([^\W\d_]+)\s*[—–]\s*(?!(?:although|though|but|and|or|which|who|whose|where|when|while|"
+                         r"especially|even|not|this|that|these|those|it|so|as|if)\b)[a-z]")
+
+
+def describes_after_dash(sentence: str, stems: set[str]) -> bool:
+    """True when a word whose stem is in ``stems`` is followed by a dash and a description of it, wherever it
+    stands in ``sentence`` (which ``defines`` asks of a sentence's opening words)."""
+    return any(stem_word(match.group(1).lower()) in stems for match in _APPOSITION.finditer(sentence))
+
+
 _LIST_QUESTION = re.compile(
     r"\b(?:what|which)\b.*\b(?:are|causes|conditions|symptoms|signs|triggers|types|ways|tips|things|"
     r"medications|medicines|meds|drugs|diseases|deficiencies|factors|options|questions|tests)\b|\blist\b|\bexamples?\b|"

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ingest.lexical import tokenize
-from retrieval.cues import answered_stems, defines, has_answer_shape, wants_list
+from retrieval.cues import answered_stems, defines, describes_after_dash, has_answer_shape, wants_list
 from retrieval.index import Index, SentenceRow
 from retrieval.query import Query
 from retrieval.ranker import FEATURES, Ranker
@@ -205,8 +205,9 @@ def chunk_units(index: Index, chunk_ranking: list[tuple[int, float]], bm25: dict
         "plain_span": plain_spans,
         "words_met": question_met,
         "span_words_met": span_met,
-        "defines": [definition_asked and not listed and bool(terms.intersection(tokens[first][:DEFINED_TOKENS]))
-                    and defines(sentences[first].text)
+        "defines": [definition_asked and not listed and (
+                    bool(terms.intersection(tokens[first][:DEFINED_TOKENS])) and defines(sentences[first].text)
+                    or describes_after_dash(sentences[first].text, terms))
                     for first, listed in zip(firsts, is_list)],
     }
     features = np.empty((len(ranges), len(FEATURES)))
@@ -236,11 +237,11 @@ def words_met(question: np.ndarray, words: np.ndarray, counts: np.ndarray, first
     Khattab & Zaharia 2020) both ways, over content-word vectors (``ingest/tokens.py``).
 
     ``question`` has a row per content word of the question, ``words`` such rows for each sentence in turn,
-    ``counts[j]`` of them (at least one) for sentence j; a span is the sentences ``firsts[i]`` to ``lasts[i]``. Returns, per span, (the mean over the
-    question's words of each one's best cosine with a word of the span, the mean over the span's words of each
-    one's best cosine with a word of the question). "tablets" in a carer's question about water tablets meets
-    "pills" in "medications, such as water pills" at 0.63 (and "water" at 0.28), where BM25's stems miss it and
-    the span's one vector blurs it with every other word."""
+    ``counts[j]`` of them (at least one) for sentence j; a span is the sentences ``firsts[i]`` to ``lasts[i]``.
+    Returns, per span, (the mean over the question's words of each one's best cosine with a word of the span, the
+    mean over the span's words of each one's best cosine with a word of the question). "tablets" in a carer's
+    question about water tablets meets "pills" in "medications, such as water pills" at 0.63 (and "water" at
+    0.28), where BM25's stems miss it and the span's one vector blurs it with every other word."""
     if len(question) == 0 or not len(firsts):
         return np.zeros(len(firsts)), np.zeros(len(firsts))
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])

@@ -10,7 +10,7 @@ import pytest
 from ingest.lexical import tokenize
 from retrieval.aliases import MAX_ALIASES, MAX_EXPANSION, AliasTable
 from retrieval.confidence import FEATURES as CONFIDENCE_FEATURES, Calibration, load_calibration
-from retrieval.cues import answer_types, answered_stems, defines, has_answer_shape, wants_list
+from retrieval.cues import answer_types, answered_stems, defines, describes_after_dash, has_answer_shape, wants_list
 from retrieval.group import asks_whether, stance
 from retrieval.query import MAX_QUESTION_CHARS, QuestionError, check_question
 from retrieval.ranker import FEATURES, Ranker, fit_listwise, fit_logistic
@@ -354,6 +354,17 @@ def test_answer_types_and_list_questions(question, types, is_list):
 ])
 def test_a_sentence_defines_what_it_names(sentence, expected):
     assert defines(sentence) is expected
+
+
+@pytest.mark.parametrize("sentence, stems, expected", [
+    ("Diseases that affect the lower motor neurons—nerve cells originating in the spinal cord.", {"neuron"}, True),
+    ("ALS affects motor neurons — nerves that control your voluntary muscles.", {"motor", "neuron"}, True),
+    ("ALS affects motor neurons — nerves that control your voluntary muscles.", {"al"}, False),  # not ALS's
+    ("It can lead to muscle twitching—although this is rare.", {"twitch"}, False),  # an aside, not a description
+    ("Lower motor neurons carry signals.", {"neuron"}, False),  # no dash
+])
+def test_a_dash_after_a_word_of_the_question_describes_it(sentence, stems, expected):
+    assert describes_after_dash(sentence, stems) is expected
 
 
 def test_asking_for_symptoms_is_not_asking_for_a_definition():
