@@ -103,7 +103,7 @@ class Ranking:
     fused: list[tuple[int, float]]
     bm25: dict[int, float]  # BM25 score of every fused chunk with one, not only of BM25's own top ``depth``
     # the first few chunks of each single ranking: fusion puts a chunk that one ranking finds 3rd and the others
-    # miss below 20th ("what medicines do they give for the stiffness": only dense search finds the drug list)
+    # miss below 20th (the list of other causes of spasticity for "what other diseases can give you spas city")
     leaders: tuple[int, ...] = ()
 
     def pool(self, chunks: int) -> tuple[list[tuple[int, float]], int]:
