@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-false-rate", type=float, default=0.02,
                         help="share of answerable dev questions that may be falsely abstained on (default 0.02)")
     parser.add_argument("--exclude", nargs="+", default=[], metavar="PREFIX",
-                        help="leave out dev questions whose id starts with PREFIX (the committed models: dev-w1)")
+                        help="leave out dev questions whose id starts with PREFIX (the committed models: dev-w1 dev-w2)")
     parser.add_argument("--dry-run", action="store_true", help="print the fitted models, write nothing")
     args = parser.parse_args(argv)
     index = load_index(args.index)
