@@ -225,6 +225,21 @@ def test_a_question_shows_highlighted_extracts_with_their_citations(monkeypatch,
 
 
 @pytest.mark.integration
+def test_two_extracts_of_one_passage_show_the_passage_once(monkeypatch, corpus_index):
+    # the drug list first, then two sentences of one paragraph on treatments, each its own extract
+    at = ask(run_app(monkeypatch, corpus_index), "What medicines do they give for the stiffness and the jerking in MS?")
+    shown = cards(at)
+    cited = [re.search(r"<code>(.*?)</code>, characters (\d+)–(\d+)", card).groups() for card in shown]
+    same_file = [card for card, (path, _, _) in zip(shown, cited) if path == "corpus/multiple-sclerosis-twitching.txt"]
+    assert len(same_file) >= 2  # the case this test is about
+    paragraph = "These non-invasive techniques may be able to train muscles"  # between the two extracts
+    assert sum(paragraph in html.unescape(card) for card in shown) == 1
+    for card, (path, start, end) in zip(shown, cited):
+        article = (ROOT / html.unescape(path)).read_text(encoding="utf-8")
+        assert marked_text(card) == article[int(start):int(end)]  # each card still highlights its own extract
+
+
+@pytest.mark.integration
 def test_an_example_question_fills_the_box_and_answers(monkeypatch, corpus_index):
     at = run_app(monkeypatch, corpus_index)
     at.button(key="example-3").click().run()
