@@ -33,11 +33,13 @@ _ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     ),
     "definition": (
         # "what is clonus", not "what are the symptoms of MS" (a question about a part of something)
-        # also "what exactly is a fasciculation?" and a message that opens with the question
+        # also "what exactly is a fasciculation?", a message that opens with the question, and one asking a second
+        # thing after it ("what is clonus, and is it dangerous?")
         re.compile(r"(?:^|[.?!]\s+|^so\s+)(?:what|who)"
                    r"(?:['’]s|s|\s+(?:exactly\s+|actually\s+|really\s+)?(?:is|are))\s+(?:a |an |the )?"
                    r"(?![\w\s'-]*\b(?:of|for|in|with|between|difference|vs|chances?)\b)"
-                   r"[\w\s'-]{1,40}(?:\?|\s*$)|\bwhat (?:is|are) (?:a |an |the )?[\w'-]+(?: [\w'-]+)? exactly\b|"
+                   r"[\w\s'-]{1,40}(?:\?|\s*$|\s*,\s*(?:and|or|also|plus|but)\b|\s*;)|"
+                   r"\bwhat (?:is|are) (?:a |an |the )?[\w'-]+(?: [\w'-]+)? exactly\b|"
                    r"\bwhat does\b.*\bmean\b|\bdefin\w*|\bmeaning of\b", re.I),
         re.compile(r"\b(?:is|are) (?:a|an|the)\b|\bdescribes?\b|\brefers? to\b|\binvolves?\b|, or [a-z]|"
                    r"\balso known\b|\bmedically termed\b|\bcharacteri[sz]ed by\b|\bis when\b", re.I),

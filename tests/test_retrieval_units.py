@@ -337,6 +337,9 @@ def test_of_two_spans_taking_one_side_the_one_whose_side_taking_sentence_is_clos
     ("What happens in the body to make a muscle twitch?", ["explanation"], False),
     ("What happens to a muscle when its nerve is damaged?", [], False),
     ("What sorts of medicines do doctors give for stiffness?", ["treatment"], True),
+    ("what actually is clonus, and is it dangerous?", ["definition"], False),  # a second question after it
+    ("What is clonus; does it hurt?", ["definition"], False),
+    ("What is clonus, I keep hearing it", [], False),  # only a second question ends the name asked about
     ("Which medicines cause twitching as a side effect?", ["cause"], True),
 ])
 def test_answer_types_and_list_questions(question, types, is_list):
