@@ -22,13 +22,12 @@ import numpy as np
 from evaluation.metrics import contains_answer
 from evaluation.questions import Question, read_questions, select_split
 from ingest.load import ROOT
-from retrieval.answer import RetrievalSettings, measure_missing, prepare_query, retrieve
+from retrieval.answer import RetrievalSettings, measure_missing, prepare_query, retrieve, span_units
 from retrieval.confidence import FEATURES as CONFIDENCE_FEATURES
 from retrieval.confidence import Calibration
-from retrieval.extract import _span, chunk_units
+from retrieval.extract import _span
 from retrieval.index import Index, load_index
 from retrieval.ranker import Ranker, fit_listwise, fit_logistic
-from retrieval.search import hybrid_ranking
 
 QUESTIONS = ROOT / "evaluation" / "questions.jsonl"
 
@@ -41,11 +40,7 @@ def ranker_rows(index: Index, questions: list[Question], settings: RetrievalSett
         if question.unanswerable:
             continue
         query, vectors = prepare_query(index, question.question, settings)
-        ranking = hybrid_ranking(index, query, vectors.search, depth=settings.depth,
-                                 use_sentences=settings.use_sentences, lead=settings.lead)
-        ordered, count = ranking.pool(settings.chunks)
-        units, by_chunk = chunk_units(index, ordered, ranking.bm25, vectors, query, chunks=count,
-                                      window=settings.window)
+        units, by_chunk, _ = span_units(index, query, vectors, settings)
         rows, labels = [], []
         for unit in units:
             span = _span(index, by_chunk[unit.chunk_id], unit)
@@ -102,7 +97,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-false-rate", type=float, default=0.02,
                         help="share of answerable dev questions that may be falsely abstained on (default 0.02)")
     parser.add_argument("--exclude", nargs="+", default=[], metavar="PREFIX",
-                        help="leave out dev questions whose id starts with PREFIX (the committed models: dev-w1 dev-w2)")
+                        help="leave out dev questions whose id starts with PREFIX "
+                             "(the committed models: dev-w1 dev-w2)")
     parser.add_argument("--dry-run", action="store_true", help="print the fitted models, write nothing")
     args = parser.parse_args(argv)
     index = load_index(args.index)

@@ -8,10 +8,10 @@ import numpy as np
 from ingest.tokens import content_rows
 from retrieval.confidence import (MAX_MEASURED_WORDS, Calibration, confidence_features, load_calibration,
                                   measured_ranges, missing_words, word_weights)
-from retrieval.extract import Candidate, chunk_units, covered_stems, extract_candidates, term_weights
+from retrieval.extract import Candidate, Unit, chunk_units, covered_stems, extract_candidates, term_weights
 from retrieval.group import (DUPLICATE_OVERLAP, DUPLICATE_SIMILARITY, Group, asks_whether, find_disagreement,
                              group_duplicates)
-from retrieval.index import Index
+from retrieval.index import Index, SentenceRow
 from retrieval.query import NEIGHBOUR_SIMILARITY, Query, check_question, parse_query, with_neighbours
 from retrieval.ranker import Ranker, load_ranker
 from retrieval.search import Ranking, hybrid_ranking
@@ -131,6 +131,20 @@ def _ranking(index: Index, query: Query, vectors: QueryVectors, depth: int, sett
                           allowed=allowed, lead=settings.lead)
 
 
+def span_units(index: Index, query: Query, vectors: QueryVectors, settings: RetrievalSettings,
+               article_ids: set[str] | None = None, *, voting: bool = False
+               ) -> tuple[list[Unit], dict[int, list[SentenceRow]], set[int]]:
+    """The candidate spans (``extract.chunk_units``) of the chunks answers are drawn from, the chunks' sentences,
+    and those chunks' ids: the best ``settings.chunks`` fused chunks and the leaders of each single ranking
+    (``Ranking.pool``). With ``voting`` (a yes/no question, which may find the other side of a disagreement a
+    little further down), the spans of the next ``voting_chunks - chunks`` fused chunks too."""
+    ranking = _ranking(index, query, vectors, settings.depth, settings, article_ids)
+    ordered, count = ranking.pool(settings.chunks)
+    pool = count + max(0, settings.voting_chunks - settings.chunks) if voting else count
+    units, by_chunk = chunk_units(index, ordered, ranking.bm25, vectors, query, chunks=pool, window=settings.window)
+    return units, by_chunk, {chunk for chunk, _ in ordered[:count]}
+
+
 @dataclass(frozen=True)
 class Retrieved:
     """Everything ``answer`` decides from: the parsed query, ranked candidates, their groups, confidence features."""
@@ -153,14 +167,9 @@ def retrieve(question: str, index: Index, *, settings: RetrievalSettings = Retri
         QuestionError: the question is empty, too long, has control characters or is not in English.
     """
     query, vectors = prepare_query(index, question, settings, define=define)
-    ranking = _ranking(index, query, vectors, settings.depth, settings, article_ids)
-    # A yes/no question may find the other side of a disagreement a little further down the ranking.
-    ordered, count = ranking.pool(settings.chunks)
-    pool = count + max(0, settings.voting_chunks - settings.chunks) if asks_whether(query.text) else count
-    units, by_chunk = chunk_units(index, ordered, ranking.bm25, vectors, query, chunks=pool, window=settings.window)
+    units, by_chunk, shown = span_units(index, query, vectors, settings, article_ids, voting=asks_whether(query.text))
     everything = extract_candidates(index, units, by_chunk, vectors, query, ranker or load_ranker(),
                                     per_chunk=settings.per_chunk)
-    shown = {chunk for chunk, _ in ordered[:count]}
     candidates = [c for c in everything if c.chunk_id in shown]
     grouping = {"similarity": settings.duplicate_similarity, "overlap": settings.duplicate_overlap}
     groups = group_duplicates(candidates, **grouping)
