@@ -132,46 +132,35 @@ def _window(index: Index, extract: Extract) -> tuple[str, int]:
         return render.context_window(extract, index.article_text(extract.article.id))
 
 
-def _windows(index: Index, extracts: list[Extract]) -> dict[int, tuple[str, int]]:
-    """Each extract's context window by position: its passage, except for an extract from a passage an earlier card
-    already shows, which is shown on its own (two claims of one paragraph, not the paragraph twice)."""
-    shown: set[tuple[str, int, int]] = set()
-    windows = {}
-    for number, extract in enumerate(extracts):
-        passage = (extract.article.id, extract.passage.start, extract.passage.end)
-        windows[number] = (extract.text, extract.start) if passage in shown else _window(index, extract)
-        shown.add(passage)
-    return windows
-
-
-def show_card(index: Index, extract: Extract, key: str, *, label: str = "",
-              window: tuple[str, int] | None = None) -> None:
-    """An extract in a bordered card (inside ``window``, by default its passage), with a button that opens the
-    whole article at the cited span."""
+def show_card(index: Index, extract: Extract, key: str, shown: set[tuple[str, int, int]], *, label: str = "") -> None:
+    """An extract in a bordered card, with a button that opens the whole article at the cited span. It is shown
+    inside its passage, or on its own when an earlier card of the answer already showed that passage (``shown``,
+    the passages shown so far, which it adds to): two claims of one paragraph, not the paragraph twice."""
+    passage = (extract.article.id, extract.passage.start, extract.passage.end)
+    window = (extract.text, extract.start) if passage in shown else _window(index, extract)
+    shown.add(passage)
     with st.container(border=True, key=key):
-        st.html(render.card_html(extract, window or _window(index, extract), label=label))
+        st.html(render.card_html(extract, window, label=label))
         if st.button("Read the whole article", key=f"{key}-read", type="tertiary", icon=":material/article:"):
             st.dialog("The whole article", width="medium")(_show_article)(index, extract)
 
 
 def show_disagreement(index: Index, result: Answer) -> None:
     st.html(render.disagreement_html())
-    sides = [[e for e in result.extracts if e.stance == stance] for stance, _ in SIDES]
-    others = [e for e in result.extracts if not e.stance]
-    windows = _windows(index, [*sides[0], *sides[1], *others])  # in the order they are read
-    at = 0
-    for column, (stance, heading), sided in zip(st.columns(2, gap="medium"), SIDES, sides):
+    shown: set[tuple[str, int, int]] = set()
+    for column, (stance, heading) in zip(st.columns(2, gap="medium"), SIDES):
         with column:
             st.html(f'<div class="qa-side">{heading}</div>')
+            sided = [e for e in result.extracts if e.stance == stance]
             for number, extract in enumerate(sided):
-                show_card(index, extract, f"{stance}-{number}", window=windows[at + number])
-            at += len(sided)
+                show_card(index, extract, f"{stance}-{number}", shown)
             if not sided:
                 st.caption("None among the passages shown; try showing more passages.")
+    others = [e for e in result.extracts if not e.stance]
     if others:
         st.html('<div class="qa-side">Other passages on this question</div>')
         for number, extract in enumerate(others):
-            show_card(index, extract, f"answer-{number}", window=windows[at + number])
+            show_card(index, extract, f"answer-{number}", shown)
 
 
 def show_answer(index: Index, result: Answer) -> None:
@@ -181,17 +170,17 @@ def show_answer(index: Index, result: Answer) -> None:
         st.markdown("You could ask it in other words, or about something the articles cover (listed in the sidebar).")
         if result.related:
             st.caption("These passages are close to your question but do not answer it:")
-            windows = _windows(index, list(result.related))
+            shown: set[tuple[str, int, int]] = set()
             for number, extract in enumerate(result.related):
-                show_card(index, extract, f"related-{number}", label="Related, not an answer", window=windows[number])
+                show_card(index, extract, f"related-{number}", shown, label="Related, not an answer")
     else:
         st.subheader("What the articles say")
         if result.disagreement:
             show_disagreement(index, result)
         else:
-            windows = _windows(index, list(result.extracts))
+            shown = set()
             for number, extract in enumerate(result.extracts):
-                show_card(index, extract, f"answer-{number}", window=windows[number])
+                show_card(index, extract, f"answer-{number}", shown)
     st.caption(f"Match confidence: {render.confidence_label(result.confidence)} ({result.confidence:.2f})"
                f" · index {result.version}")
 
