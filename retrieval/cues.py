@@ -51,8 +51,11 @@ _ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
                    r"weeks?|months?|years?)\b|\bage\b|\bshort-lived\b|\bquickly\b|\bshortly\b|\btransient\b|"
                    r"\bcome and go\b", re.I),
     ),
+    # "when should I see a doctor", also asked as "get it looked at", "get checked out", "need medical attention"
     "doctor": (
-        re.compile(r"\b(?:when|should)\b.*\b(?:worr\w*|see|call|contact|concern\w*|doctor)\b|\bsee a doctor\b", re.I),
+        re.compile(r"\b(?:when|should)\b.*\b(?:worr\w*|see|call|contact|concern\w*|doctor)\b|\bsee a doctor\b|"
+                   r"\b(?:looked at|check(?:ed)? out|checked over|get (?:it|this|that|them) checked|"
+                   r"medical (?:help|attention|advice))\b", re.I),
         re.compile(r"\b(?:see|contact|consult\w*|check with|seek|call)\b.{0,40}\b(?:doctor|provider|professional|"
                    r"evaluation|medical)\b", re.I),
     ),

@@ -341,6 +341,11 @@ def test_of_two_spans_taking_one_side_the_one_whose_side_taking_sentence_is_clos
     ("What is clonus; does it hurt?", ["definition"], False),
     ("What is clonus, I keep hearing it", [], False),  # only a second question ends the name asked about
     ("Which medicines cause twitching as a side effect?", ["cause"], True),
+    # seeing a doctor asked in everyday words
+    ("At what point should my husband get his twitching looked at?", ["doctor"], False),
+    ("Is this something I should get checked out?", ["doctor"], False),
+    ("Do these twitches need medical attention?", ["doctor"], False),
+    ("Should I worry about twitching?", ["doctor"], False),
 ])
 def test_answer_types_and_list_questions(question, types, is_list):
     assert answer_types(question) == types
