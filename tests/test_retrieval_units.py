@@ -538,6 +538,22 @@ def test_an_amount_is_a_number_with_what_it_counts_not_any_digit():
         assert not _AMOUNT.search(text), text
 
 
+@pytest.mark.parametrize("question, asks", [
+    ("How much magnesium should I take?", True),
+    ("What dose of baclofen is safe?", True),
+    ("what percent of people with BFS get ALS?", True),
+    ("What proportion of people with MS have spasticity?", True),
+    ("Roughly what share of people with MS end up with spasticity?", True),
+    ("the percentage of people tested who have ALS", True),
+    ("Is twitching common in MS?", False),
+    ("What do MS spasms look like?", False),
+])
+def test_questions_that_ask_for_an_amount(question, asks):
+    from retrieval.confidence import _ASKS_AMOUNT
+
+    assert bool(_ASKS_AMOUNT.search(question)) is asks
+
+
 def test_a_word_neither_the_corpus_nor_the_model_knows_is_rare():
     from retrieval.aliases import AliasTable
     from retrieval.confidence import confidence_features
