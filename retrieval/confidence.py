@@ -27,9 +27,11 @@ MAX_MEASURED_WORDS = 12  # words whose weight in the question is measured (one e
 # about a daughter's diet and twitching 0.01 and counts a third. Chosen by cross-validated abstention on dev
 # (README, Evaluation).
 MEANING_DROP = 0.03
-# a question asking for a number: "how much/many", a dose, "what percent / proportion / share of"
+# a question asking for a number: "how much/many", a dose, "what percent / proportion / share of", how long something
+# lasts or people live (not "how long before I see a doctor")
 _ASKS_AMOUNT = re.compile(r"\b(?:how\s+(?:much|many)|dose|dosage|doses|mg|milligrams?|mcg|iu|units?\s+of|"
-                          r"what (?:percent(?:age)?|proportion|fraction|share)|percent(?:age)? of)\b", re.IGNORECASE)
+                          r"what (?:percent(?:age)?|proportion|fraction|share)|percent(?:age)? of|"
+                          r"how long(?=.*\b(?:last|lasts|live|lives|survive|take|takes)\b))\b", re.IGNORECASE)
 # An amount answers "how much/many": a number with what it counts ("90%", "two to five years", "a few days",
 # "400 mg"), not any digit ("vitamin B12").
 _NUMBER = (r"(?:\d+(?:[.,]\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|twice|once|half|dozen|hundred|"

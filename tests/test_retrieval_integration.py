@@ -106,7 +106,11 @@ def test_off_topic_question_abstains_with_nothing_shown(index):
     assert result.extracts == () and result.related == ()
 
 
-@pytest.mark.parametrize("question", ["Is there a cure for ALS?", "What dose of baclofen should I take for spasticity?"])
+@pytest.mark.parametrize("question", [
+    "Is there a cure for ALS?", "What dose of baclofen should I take for spasticity?",
+    # an amount asked for that no passage gives
+    "How long does an MS flare-up last?", "What percentage of people with BFS go on to get ALS?",
+])
 def test_what_the_articles_touch_on_but_do_not_say_is_declined(index, question):
     # "cure" is not in the articles; its nearest word, "treatment", is not in the best passage either
     assert answer(question, index).abstained

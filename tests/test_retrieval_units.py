@@ -545,6 +545,9 @@ def test_an_amount_is_a_number_with_what_it_counts_not_any_digit():
     ("What proportion of people with MS have spasticity?", True),
     ("Roughly what share of people with MS end up with spasticity?", True),
     ("the percentage of people tested who have ALS", True),
+    ("How long does an MS flare-up last?", True),  # a duration of something
+    ("How long do people with ALS live?", True),
+    ("How long before I should see a doctor?", False),  # how long to wait: answered by when, not a number
     ("Is twitching common in MS?", False),
     ("What do MS spasms look like?", False),
 ])
