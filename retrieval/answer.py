@@ -79,8 +79,11 @@ def encode_query(index: Index, query: Query) -> QueryVectors:
     """Encode the question, its alias-expanded form, its topic and the words the articles lack in one batch."""
     texts = [query.text] + ([query.expanded_text] if query.alias_names else [])
     topic = " ".join(query.topic)
-    # the question asks more than its topic when it has other words, known or not (those may find neighbours)
-    has_topic = bool(query.topic) and (len(query.topic) < len(query.terms) or bool(query.unknown))
+    # the question asks more than its topic when it has other words, known or not (those may find neighbours);
+    # not a comparison, whose answer must match both things compared ("clonus vs fasciculation": a list of the
+    # causes of clonus is far from the topic "fasciculation" and close to the question, but does not compare them)
+    has_topic = bool(query.topic) and (len(query.topic) < len(query.terms) or bool(query.unknown)) and (
+        "comparison" not in query.answer_types)
     unknown = [query.written.get(stem, stem) for stem in query.unknown]
     vectors, tokens = index.encoder.encode_with_tokens(texts + ([topic] if has_topic else []) + unknown)
     return QueryVectors(vectors[: len(texts)], vectors[len(texts)] if has_topic else None,

@@ -637,3 +637,16 @@ def test_a_run_of_words_the_articles_write_together_more_than_once_is_a_name(tmp
     assert query_for(index, "lower motor neurons").text == "what is lower motor neurons?"
     assert not query_for(index, "doctors order tests").bare  # written together once only
     assert not query_for(index, "lower motor neurons damaged").bare  # the name and what is asked of it
+
+
+@pytest.mark.parametrize("question, compares", [
+    ("What is the difference between magnesium and twitching?", True),
+    ("magnesium vs twitching", True),
+    ("Does magnesium help twitching?", False),
+])
+def test_a_comparison_has_no_topic_to_set_its_focus_against(index, question, compares):
+    # "clonus vs fasciculation": both things compared are what an answer must match, so the question is not split
+    # into a topic ("fasciculation", a defined name) and a focus ("clonus") that would favour spans on one of them
+    query = query_for(index, question)
+    assert query.topic and len(query.topic) < len(query.terms)  # a question that has a topic and a focus
+    assert (encode_query(index, query).topic is None) is compares

@@ -129,6 +129,13 @@ def test_neighbouring_questions_the_articles_do_answer_are_answered(index, quest
     assert phrase in result.extracts[0].text
 
 
+@pytest.mark.parametrize("question", ["clonus vs fasciculation whats the diff",
+                                      "How do you tell clonus apart from fasciculations?"])
+def test_a_comparison_is_answered_by_the_sentence_that_compares(index, question):
+    result = answer(question, index)
+    assert "The difference between clonus and fasciculations" in result.extracts[0].text
+
+
 def test_twitching_as_a_sign_of_als_is_answered_from_an_als_article(index):
     result = answer("Is muscle twitching a sign of ALS?", index)
     assert not result.abstained
