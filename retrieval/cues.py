@@ -18,12 +18,14 @@ _ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
                    r"because|contribut\w*|drives?|responsible for|stems? from|arise from)\b", re.I),
     ),
     # "why does MS cause spasticity" wants the mechanism, not any sentence saying "cause"; so does "what goes wrong
-    # in the nerves" and "what happens in the body to make a muscle twitch" (not "what happens when ...")
+    # in the nerves" and "what happens in the body to make a muscle twitch" (not "what happens when ..."). A passive
+    # "is caused by" explains; "fasciculations caused by ALS will be accompanied by ..." only says which ones.
     "explanation": (
         re.compile(r"\bwhy\b|\bhow come\b|\breasons?\b|\bhow does\b.*\b(?:cause|happen|make|work)\b|"
                    r"\bwhat\b(?: \w+)? (?:goes on|is going on|goes wrong|has gone wrong)\b|"
                    r"\bwhat\b(?: \w+)? happens\b.*\bto (?:make|cause)\b", re.I),
-        re.compile(r"\b(?:due to|because|results? (?:from|in)|as a result of|caused by|occurs? when|happens? when|"
+        re.compile(r"\b(?:due to|because|results? (?:from|in)|as a result of|(?:be|is|are|was|were|been)(?: not| \w+ly)? caused by|"
+                   r"occurs? when|happens? when|"
                    r"stems? from|arises? from|originat\w* (?:from|in)|which is why|that is why|is thought to be|"
                    r"believed to (?:be|arise)|in other words|so that)\b", re.I),
     ),

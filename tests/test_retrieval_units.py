@@ -388,6 +388,10 @@ def test_asking_for_symptoms_is_not_asking_for_a_definition():
     ("explanation", "Demyelination of upper motor neurons results in spasticity.", "Spasticity is common in MS."),
     ("explanation", "These twitches typically originate from overactivity in the peripheral nerves.",
      "These twitches are typically harmless."),
+    # a passive "is caused by" explains; "caused by" naming which fasciculations does not
+    ("explanation", "Clonus is thought to be caused by faulty nerve transmission.",
+     "Fasciculations caused by ALS will be accompanied by other early symptoms."),
+    ("explanation", "Benign twitches are not caused by a disease.", "Twitches caused by caffeine stop soon."),
     ("count", "There are three types of muscle spasms.", "Muscle spasms are sudden tightenings of a muscle."),
     ("comparison", "The difference between clonus and fasciculations is that clonus moves a joint.",
      "Clonus describes repetitive spasms of the muscles."),
