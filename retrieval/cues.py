@@ -24,8 +24,8 @@ _ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
         re.compile(r"\bwhy\b|\bhow come\b|\breasons?\b|\bhow does\b.*\b(?:cause|happen|make|work)\b|"
                    r"\bwhat\b(?: \w+)? (?:goes on|is going on|goes wrong|has gone wrong)\b|"
                    r"\bwhat\b(?: \w+)? happens\b.*\bto (?:make|cause)\b", re.I),
-        re.compile(r"\b(?:due to|because|results? (?:from|in)|as a result of|(?:be|is|are|was|were|been)(?: not| \w+ly)? caused by|"
-                   r"occurs? when|happens? when|"
+        re.compile(r"\b(?:due to|because|results? (?:from|in)|as a result of|"
+                   r"(?:be|is|are|was|were|been)(?: not| \w+ly)? caused by|occurs? when|happens? when|"
                    r"stems? from|arises? from|originat\w* (?:from|in)|which is why|that is why|is thought to be|"
                    r"believed to (?:be|arise)|in other words|so that)\b", re.I),
     ),
