@@ -5,6 +5,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 import numpy as np
 from rapidfuzz import distance, process
@@ -74,9 +75,10 @@ class Query:
     # together twice: "clonus", "muscle twitches", "lower motor neurons"), searched as "what is <name>?"
     bare: bool = False
 
-    @property
+    @cached_property
     def answer_types(self) -> list[str]:
-        """Kinds of answer the question asks for (a cause, a duration, ...)."""
+        """Kinds of answer the question asks for (a cause, a duration, ...): read once per query, as encoding the
+        question and scoring its spans both ask."""
         return answer_types(self.text)
 
     @property
